@@ -1,0 +1,3 @@
+from keel.cli.main import main
+
+main()

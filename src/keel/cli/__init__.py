@@ -1,0 +1,1 @@
+"""The `keel` command line (interface layer): parse, call a feature, render."""

@@ -1,0 +1,132 @@
+"""The ``keel`` command: a click group whose subcommands load only when used.
+
+``keel --help`` must answer in a fraction of a second, so the root group lists commands
+from :data:`COMMANDS` (name → module path and one-line help) without importing them, and
+every error a user can cause ends as one line on stderr and the exit code of its
+:class:`~keel.core.errors.KeelError` class — never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from importlib import import_module
+from typing import Any
+
+import click
+
+from keel import __version__
+
+#: name -> ("module:attribute", one-line help). Order here is the order in `keel --help`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "quickstart": (
+        "keel.cli.quickstart_cmd:quickstart",
+        "Create an example project and run Keel's loop on it.",
+    ),
+    "init": ("keel.cli.project_cmds:init", "Create a Keel project: keel.yaml, params.yaml and folders."),
+    "track": ("keel.cli.track_cmd:track", "Run any command as a tracked run."),
+    "runs": ("keel.cli.runs_cmds:runs", "List, show, compare, delete and restore runs."),
+    "experiments": ("keel.cli.runs_cmds:experiments", "List experiments."),
+    "settings": ("keel.cli.project_cmds:settings", "Show every setting, its value and where it came from."),
+    "db": ("keel.cli.db_cmds:db", "Inspect and upgrade the metadata store."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*self.lazy, *sorted(self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target[0].partition(":")
+        command = getattr(import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in self.lazy.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, "--version", prog_name="keel", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Keel runs the whole machine-learning operations loop: versioning, testing,
+    automation, monitoring & tracking, and reproducibility — in one tool.
+
+    \b
+    Start here:
+      keel quickstart           an example project, trained and tracked
+      keel init                 make the current folder a Keel project
+      keel track -- python train.py
+                                record any command as a run
+      keel runs list            what has been recorded
+
+    Every list and show command takes --json for scripts. Docs: docs/ in Keel's repository.
+    """
+
+
+def _wants_json(argv: list[str]) -> bool:
+    return "--json" in argv
+
+
+def _fail(message: str, code: int, argv: list[str], error: dict[str, Any] | None = None) -> None:
+    if _wants_json(argv) and error is not None:
+        import json
+
+        click.echo(json.dumps(error), err=True)
+    else:
+        click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``keel`` console script."""
+    from keel.core.errors import KeelError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="keel", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except KeelError as exc:
+        _fail(exc.message, exc.exit_code, args, exc.to_dict())
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: quietly stop writing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)
+    except Exception as exc:
+        if os.environ.get("KEEL_DEBUG"):
+            raise
+        _fail(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug in Keel; rerun with KEEL_DEBUG=1 for the traceback and report it)",
+            1,
+            args,
+            {"error": {"code": "internal_error", "message": str(exc), "details": {}}},
+        )

@@ -1,0 +1,84 @@
+"""``keel init`` and ``keel settings``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from keel.cli.render import console, emit_json, escape, json_option, new_table
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(path_type=Path, file_okay=True))
+@click.option("--force", is_flag=True, help="Rewrite keel.yaml and params.yaml of an existing project.")
+@click.option("--name", help="Project name (default: the folder's name).")
+@json_option
+def init(directory: Path, force: bool, name: str | None, as_json: bool) -> None:
+    """Create a Keel project in DIRECTORY (default: here).
+
+    Writes keel.yaml and params.yaml, the folders data/{raw,interim,processed}, src/,
+    configs/, models/, reports/, tests/, the local state folder .keel/ and .gitignore entries.
+    """
+    from keel.project.scaffold import init_project
+
+    result = init_project(directory, force=force, name=name)
+    if as_json:
+        emit_json({"root": str(result.root), "created": result.created, "updated": result.updated})
+        return
+    click.echo(f"Initialized a Keel project in {result.root}")
+    for item in result.created:
+        click.echo(f"  created  {item}")
+    for item in result.updated:
+        click.echo(f"  updated  {item}")
+    click.echo("Next: keel track -- python src/train.py   (or try `keel quickstart`)")
+
+
+@click.command()
+@json_option
+def settings(as_json: bool) -> None:
+    """Show every setting, its value, and where the value came from.
+
+    A value comes from the KEEL_<NAME> environment variable, else the `settings:` section of
+    keel.yaml, else the default. Outside a project, only the environment and defaults apply.
+    """
+    import os
+
+    from keel.core.errors import NotFound
+    from keel.core.settings import SETTINGS, Settings
+    from keel.core.workspace import open_workspace
+
+    try:
+        resolved = open_workspace().settings
+        root: str | None = None
+    except NotFound:
+        resolved = Settings.resolve(os.environ)
+        root = "(no project here: environment and defaults only)"
+    rows = [
+        {
+            "name": s.name,
+            "value": resolved.values[s.name],
+            "source": resolved.sources[s.name],
+            "env": s.env,
+            "help": s.help,
+        }
+        for s in SETTINGS
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = new_table("setting", "value", "from", "environment variable")
+    for row in rows:
+        table.add_row(row["name"], escape(_show(row["name"], row["value"])), row["source"], row["env"])
+    out = console()
+    if root:
+        out.print(f"[dim]{root}[/dim]")
+    out.print(table)
+
+
+def _show(name: str, value: object) -> str:
+    if name == "db_url" and isinstance(value, str) and value:
+        from keel.store.database import redact
+
+        return redact(value)
+    return str(value)

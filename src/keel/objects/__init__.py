@@ -1,0 +1,1 @@
+"""The content-addressed object store (foundation layer; knows nothing of runs)."""

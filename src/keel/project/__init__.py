@@ -1,0 +1,1 @@
+"""Project scaffolding: `keel init` (feature layer)."""

@@ -1,0 +1,1 @@
+"""`keel quickstart`: an example project that runs the Keel loop (application layer)."""

@@ -1,0 +1,171 @@
+"""Connections to the metadata store: SQLite (embedded) or PostgreSQL.
+
+SQLite runs in WAL mode with a busy timeout. Write transactions start with
+``BEGIN IMMEDIATE`` so a writer takes the lock up front and waits its turn (a deferred
+transaction that later upgrades to a write lock fails at once instead of waiting). Driver
+errors are translated here, at the seam, into :class:`StoreUnavailable` messages that name
+the store (password hidden) and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from keel.core.errors import ConfigError, KeelError, StoreUnavailable
+from keel.core.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+_WRITE = "keel_write"
+
+
+def redact(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+class Database:
+    """One metadata store. Create once per process and share; it is thread-safe."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        self.url = url
+        self.settings = settings
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ConfigError(
+                f"Metadata store URL {redact(url)!r} is not a database URL; use "
+                "sqlite:///path/keel.db or postgresql+psycopg://user:password@host:5432/db."
+            ) from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ConfigError(
+                f"Metadata store URL {redact(url)!r} uses {self.dialect}; Keel supports "
+                "sqlite:/// and postgresql+psycopg://."
+            )
+        self.sqlite_path: Path | None = None
+        kwargs: dict[str, Any] = {}
+        if self.dialect == "sqlite":
+            if parsed.database in (None, "", ":memory:"):
+                raise ConfigError("An in-memory SQLite store would lose every run; give a file path.")
+            self.sqlite_path = Path(parsed.database or "")
+            kwargs["connect_args"] = {
+                "timeout": settings.sqlite_busy_timeout,
+                "check_same_thread": False,
+            }
+        else:
+            kwargs["connect_args"] = {"connect_timeout": 10}
+            kwargs["pool_size"] = 4
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except (NoSuchModuleError, ImportError) as exc:
+            raise ConfigError(
+                f"No database driver for {redact(url)!r} ({exc}); use postgresql+psycopg:// "
+                "(installed with Keel) or sqlite:///."
+            ) from None
+        if self.dialect == "sqlite":
+            busy_ms = int(settings.sqlite_busy_timeout * 1000)
+            synchronous = settings.sqlite_synchronous.upper()
+
+            @event.listens_for(self.engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Let SQLAlchemy's "begin" event issue BEGIN, so writes can use IMMEDIATE.
+                dbapi_conn.isolation_level = None
+                cursor = dbapi_conn.cursor()
+                cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute(f"PRAGMA synchronous = {synchronous}")
+                cursor.execute("PRAGMA foreign_keys = ON")
+                cursor.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                immediate = conn.get_execution_options().get(_WRITE, False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        self._schema_checked = False
+
+    @property
+    def label(self) -> str:
+        return redact(self.url)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection in a read transaction (ended, not committed, on exit)."""
+        self.ensure_schema()
+        with self.translate_errors(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction, committed on normal exit, rolled back on error."""
+        self.ensure_schema()
+        with self.translate_errors(), self.engine.connect() as raw:
+            conn = raw.execution_options(**{_WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def ensure_schema(self) -> None:
+        """Create or upgrade the schema on first use (see :mod:`keel.store.migrate`)."""
+        if self._schema_checked:
+            return
+        from keel.store.migrate import ensure_schema
+
+        with self.translate_errors():
+            ensure_schema(self)
+        self._schema_checked = True
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        """Turn driver errors into Keel errors that name this store and the fix."""
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        try:
+            yield
+        except KeelError:
+            raise
+        except OperationalError as exc:
+            raise self._unavailable(exc) from None
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise self._unavailable(exc) from None
+            raise
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable:
+        raw = str(getattr(exc, "orig", exc) or exc).strip()
+        first = next((line.strip() for line in raw.splitlines() if line.strip()), type(exc).__name__)
+        lowered = raw.lower()
+        if "database is locked" in lowered or "database table is locked" in lowered:
+            return StoreUnavailable(
+                f"The metadata store {self.label} stayed locked by another writer for longer than "
+                f"{self.settings.sqlite_busy_timeout:g} s; retry, or raise KEEL_SQLITE_BUSY_TIMEOUT."
+            )
+        if "fatal:" in first.lower():
+            first = first[first.lower().index("fatal:") + len("fatal:") :].strip()
+        if "authentication failed" in lowered:
+            hint = "check the user and password in KEEL_DB_URL"
+        elif "role" in lowered and "does not exist" in lowered:
+            hint = "check the user name in KEEL_DB_URL (or create the role)"
+        elif "does not exist" in lowered and "database" in lowered:
+            hint = "create the database (createdb) or fix its name in KEEL_DB_URL"
+        elif "unable to open database file" in lowered:
+            hint = "check that the folder exists and is writable"
+        elif "file is not a database" in lowered:
+            hint = "the file is not a Keel SQLite store; point KEEL_DB_URL elsewhere"
+        elif self.dialect == "postgresql":
+            hint = "check the host and port in KEEL_DB_URL and that the server is running"
+        else:
+            hint = "check KEEL_DB_URL"
+        return StoreUnavailable(f"Cannot use the metadata store {self.label}: {first}; {hint}.")

@@ -1,0 +1,123 @@
+"""Tables of the metadata store (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Times are seconds since the epoch (UTC) as doubles. A metric value of NaN is stored as
+NULL (SQLite cannot store NaN); metric values are never NULL otherwise. Text columns that
+filters compare for equality have a short ``*_head`` twin (the first 200 characters) that
+carries the index, because PostgreSQL cannot index arbitrarily long text.
+
+Alembic migrations in ``keel/store/migrations`` create exactly these tables; a test checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+HEAD_LENGTH = 200
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(250), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.id"), nullable=False),
+    Column("name", String(250), nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("parent_id", String(32), nullable=True),
+    Column("start_time", Float, nullable=False),
+    Column("end_time", Float, nullable=True),
+    Column("username", String(250), nullable=True),
+    Column("host", String(250), nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("pid_start", BigInteger, nullable=True),
+    Column("deleted_at", Float, nullable=True),
+    Column("context", Text, nullable=False),
+    Index(None, "start_time"),
+    Index(None, "experiment_id", "start_time"),
+    Index(None, "status"),
+    Index(None, "parent_id"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("value_head", String(HEAD_LENGTH), nullable=False),
+    Column("value_num", Float, nullable=True),
+    Column("is_string", Integer, nullable=False),
+    Index(None, "key", "value_head"),
+    Index(None, "key", "value_num"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("value_head", String(HEAD_LENGTH), nullable=False),
+    Index(None, "key", "value_head"),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("value", Float, nullable=True),
+    Index(None, "run_id", "key", "step"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(250), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("value", Float, nullable=True),
+    Index(None, "key", "value"),
+)
+
+artifacts = Table(
+    "artifacts",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(1000), primary_key=True),
+    Column("oid", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Index(None, "oid"),
+)

@@ -1,0 +1,159 @@
+"""What a run records about where it ran: code, command, interpreter, machine, packages.
+
+Captured once per process and reused by every run the process starts (a process runs the
+code it imported at its start, so capturing once is also the faithful answer). The git
+diff and the list of installed distributions are stored as objects; the run keeps their ids.
+Budget: a few git subprocesses and a directory scan — well under 50 ms.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import platform
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from keel.core.liveness import hostname, process_start
+
+if TYPE_CHECKING:
+    from keel.core.settings import Settings
+    from keel.objects.object_store import ObjectStore
+
+_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+_cache_lock = threading.Lock()
+_UNTRACKED_LISTED = 100
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def process_identity() -> tuple[str, int, int | None]:
+    """(host, pid, pid start time) of this process, for liveness checks."""
+    pid = os.getpid()
+    return hostname(), pid, process_start(pid)
+
+
+def capture_context(
+    root: Path, settings: Settings, objects: ObjectStore, command: list[str] | None = None
+) -> dict[str, Any]:
+    """The context of a run started now by this process (``command`` overrides argv)."""
+    key = (os.getpid(), root, objects.root, settings.capture_git, settings.capture_packages)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None:
+            cached = {
+                "git": _git_context(root, settings, objects) if settings.capture_git else None,
+                "python": {
+                    "version": platform.python_version(),
+                    "implementation": platform.python_implementation(),
+                    "executable": sys.executable,
+                },
+                "platform": {
+                    "system": platform.system(),
+                    "release": platform.release(),
+                    "machine": platform.machine(),
+                    "cpu_count": os.cpu_count(),
+                },
+                "host": hostname(),
+                "user": current_user(),
+                "packages": _packages(objects) if settings.capture_packages else None,
+            }
+            _cache[key] = cached
+    context = dict(cached)
+    context["command"] = list(command) if command is not None else list(sys.argv)
+    context["cwd"] = os.getcwd()
+    context["pid"] = os.getpid()
+    return context
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[str, Any]:
+    status = _git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+    if status is None:
+        return {"available": False, "note": "git is not installed or did not answer"}
+    if status.returncode != 0:
+        return {"available": False, "note": "not a git repository"}
+    info: dict[str, Any] = {"available": True, "commit": None, "branch": None, "remotes": {}}
+    changed = 0
+    untracked: list[str] = []
+    for line in status.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("# branch.oid "):
+            oid = line.split(" ", 2)[2]
+            info["commit"] = None if oid == "(initial)" else oid
+        elif line.startswith("# branch.head "):
+            head = line.split(" ", 2)[2]
+            info["branch"] = None if head == "(detached)" else head
+        elif line.startswith("? "):
+            untracked.append(line[2:])
+        elif line and line[0] in "12u":
+            changed += 1
+    remotes = _git(root, "config", "--get-regexp", r"^remote\..*\.url$")
+    if remotes is not None and remotes.returncode == 0:
+        for line in remotes.stdout.decode("utf-8", "replace").splitlines():
+            name, _, url = line.partition(" ")
+            info["remotes"][name[len("remote.") : -len(".url")]] = url
+    info["dirty"] = bool(changed)
+    info["untracked"] = untracked[:_UNTRACKED_LISTED]
+    info["untracked_count"] = len(untracked)
+    info["diff"] = None
+    if changed and info["commit"] is not None:
+        diff = _git(root, "diff", "HEAD", "--binary")
+        if diff is not None and diff.returncode == 0:
+            limit = settings.git_diff_max_bytes
+            if len(diff.stdout) > limit:
+                info["diff_note"] = (
+                    f"uncommitted diff of {len(diff.stdout)} bytes exceeds git_diff_max_bytes "
+                    f"({limit}); not stored"
+                )
+            else:
+                info["diff"] = objects.put_bytes(diff.stdout)
+                info["diff_bytes"] = len(diff.stdout)
+    return info
+
+
+def installed_distributions() -> list[str]:
+    """``name==version`` of every distribution on ``sys.path``, sorted, from folder names only."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                stem = name[: -len(".dist-info")]
+                dist, _, version = stem.partition("-")
+            elif name.endswith(".egg-info"):
+                dist, _, rest = name[: -len(".egg-info")].partition("-")
+                version = rest.split("-py")[0]
+            else:
+                continue
+            key = dist.replace("_", "-").lower()
+            if key and key not in found:
+                found[key] = version or "unknown"
+    return sorted(f"{name}=={version}" for name, version in found.items())
+
+
+def _packages(objects: ObjectStore) -> dict[str, Any]:
+    lines = installed_distributions()
+    oid = objects.put_bytes(("\n".join(lines) + "\n").encode())
+    return {"oid": oid, "count": len(lines)}

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from blake3 import blake3
+
+from keel.core.errors import IntegrityError, InvalidInput, NotFound
+from keel.objects.object_store import ObjectStore
+
+
+def test_put_bytes_is_content_addressed_sharded_and_read_only(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    oid = store.put_bytes(b"hello")
+    assert oid == blake3(b"hello").hexdigest()
+    path = store.path(oid)
+    assert path == tmp_path / "objects" / oid[:2] / oid[2:]
+    assert path.read_bytes() == b"hello"
+    assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
+    assert store.put_bytes(b"hello") == oid
+    assert [p.name for p in path.parent.iterdir()] == [oid[2:]]  # no temp files left
+
+
+def test_put_file_streams_and_keeps_existing(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    source = tmp_path / "data.bin"
+    payload = os.urandom(3 << 20)
+    source.write_bytes(payload)
+    oid, size = store.put_file(source)
+    assert (oid, size) == (blake3(payload).hexdigest(), len(payload))
+    inode = store.path(oid).stat().st_ino
+    assert store.put_file(source)[0] == oid
+    assert store.path(oid).stat().st_ino == inode  # never rewritten
+    assert store.read_bytes(oid) == payload
+
+
+def test_corruption_and_missing_objects_are_named(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    oid = store.put_bytes(b"precious")
+    path = store.path(oid)
+    path.chmod(0o644)
+    path.write_bytes(b"tampered")
+    with pytest.raises(IntegrityError, match=oid[:12]):
+        store.read_bytes(oid)
+    with pytest.raises(IntegrityError, match="corrupt"):
+        store.verify(oid)
+    with pytest.raises(NotFound, match="not in"):
+        store.read_bytes("0" * 64)
+    with pytest.raises(InvalidInput, match="not an object id"):
+        store.path("../../etc/passwd")
+
+
+def test_copy_to_writes_a_verified_writable_copy(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    oid = store.put_bytes(b"abc")
+    dest = store.copy_to(oid, tmp_path / "out" / "x.txt")
+    assert dest.read_bytes() == b"abc"
+    dest.write_bytes(b"changed")  # the copy is the user's, the object stays intact
+    store.verify(oid)
+
+
+def test_put_file_errors(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    with pytest.raises(NotFound):
+        store.put_file(tmp_path / "missing")
+    with pytest.raises(InvalidInput, match="not a file"):
+        store.put_file(tmp_path)
