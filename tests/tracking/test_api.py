@@ -234,13 +234,13 @@ def test_write_failures_are_raised_not_dropped(project: Path) -> None:
     keel.log_metric("m", 1.0)
     keel.flush()
     with session_obj.db.engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE metrics RENAME TO metrics_hidden"))
+        conn.execute(sa.text("ALTER TABLE metric_chunks RENAME TO metric_chunks_hidden"))
     keel.log_metric("m", 2.0)
     with pytest.raises(keel.KeelError) as info:
         keel.flush()
-    assert "metrics" in str(info.value)
+    assert "metric_chunks" in str(info.value)
     with session_obj.db.engine.begin() as conn:
-        conn.execute(sa.text("ALTER TABLE metrics_hidden RENAME TO metrics"))
+        conn.execute(sa.text("ALTER TABLE metric_chunks_hidden RENAME TO metric_chunks"))
     keel.log_metric("m", 3.0)
     run.end()  # retries the failed batch: nothing was lost
     assert [p.value for p in keel.get_metric_history(run.id, "m")] == [1.0, 2.0, 3.0]

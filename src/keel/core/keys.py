@@ -127,6 +127,12 @@ def param_value(key: str, value: Any) -> tuple[Any, str, float | None]:
     The text form of a string is the string itself; of anything else, its canonical JSON.
     That keeps ``params.model = 'rf'`` and ``params.lr = '0.01'`` matching what users expect.
     """
+    kind = type(value)
+    if kind is str or kind is int:  # fast paths for the common cases
+        text = value if kind is str else str(value)
+        if len(text) > PARAM_VALUE_MAX:
+            raise _too_long(key, text)
+        return value, text, None if kind is str else float(value)
     try:
         plain = _jsonable(value)
     except TypeError as exc:
@@ -144,12 +150,16 @@ def param_value(key: str, value: Any) -> tuple[Any, str, float | None]:
         except ValueError as exc:
             raise InvalidInput(f"Param '{key}' value cannot be stored: {exc}.") from None
     if len(text) > PARAM_VALUE_MAX:
-        raise InvalidInput(
-            f"Param '{key}' value is {len(text)} characters as JSON; the limit is "
-            f"{PARAM_VALUE_MAX}. Log large values as an artifact with keel.log_dict."
-        )
+        raise _too_long(key, text)
     number = float(plain) if isinstance(plain, int | float) and not isinstance(plain, bool) else None
     return plain, text, number
+
+
+def _too_long(key: str, text: str) -> InvalidInput:
+    return InvalidInput(
+        f"Param '{key}' value is {len(text)} characters as JSON; the limit is "
+        f"{PARAM_VALUE_MAX}. Log large values as an artifact with keel.log_dict."
+    )
 
 
 def param_from_text(text: str, number: float | None, is_string: bool) -> Any:

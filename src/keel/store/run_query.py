@@ -28,12 +28,13 @@ from keel.core.run_filter import (
     OrderKey,
     Value,
 )
+from keel.store.metric_codec import unpack
 from keel.store.schema import (
     HEAD_LENGTH,
     artifacts,
     experiments,
     latest_metrics,
-    metrics,
+    metric_chunks,
     params,
     runs,
     tags,
@@ -282,12 +283,21 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def metric_history(conn: Connection, run_id: str, key: str) -> list[MetricPoint]:
-    rows = conn.execute(
-        select(metrics.c.step, metrics.c.timestamp, metrics.c.value)
-        .where(and_(metrics.c.run_id == run_id, metrics.c.key == key))
-        .order_by(metrics.c.step, metrics.c.timestamp, metrics.c.id)
+    """Every point of one metric, by step, then time, then the order it was logged in."""
+    chunks = conn.execute(
+        select(metric_chunks.c.steps, metric_chunks.c.timestamps, metric_chunks.c["values"])
+        .where(and_(metric_chunks.c.run_id == run_id, metric_chunks.c.key == key))
+        .order_by(metric_chunks.c.id)
     )
-    return [MetricPoint(key, math.nan if r.value is None else r.value, r.step, r.timestamp) for r in rows]
+    points: list[tuple[int, float, float]] = []
+    for steps, stamps, values in chunks:
+        points.extend(unpack(bytes(steps), bytes(stamps), bytes(values)))
+    points.sort(key=_step_time)
+    return [MetricPoint(key, value, step, stamp) for step, stamp, value in points]
+
+
+def _step_time(point: tuple[int, float, float]) -> tuple[int, float]:
+    return point[0], point[1]
 
 
 def metric_keys(conn: Connection, run_id: str) -> list[str]:

@@ -1,9 +1,13 @@
 """Tables of the metadata store (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
-Times are seconds since the epoch (UTC) as doubles. A metric value of NaN is stored as
-NULL (SQLite cannot store NaN); metric values are never NULL otherwise. Text columns that
+Times are seconds since the epoch (UTC) as doubles. In ``latest_metrics`` a value of NaN is
+stored as NULL (SQLite cannot store NaN in a REAL column); values are never NULL otherwise. Text columns that
 filters compare for equality have a short ``*_head`` twin (the first 200 characters) that
 carries the index, because PostgreSQL cannot index arbitrarily long text.
+
+Each committed write touches every B-tree it changes, and on SQLite the commit cost grows with
+that page count, so indexes are few: small keyed tables are WITHOUT ROWID (the primary key is
+the table), and indexes that only some rows need are partial.
 
 Alembic migrations in ``keel/store/migrations`` create exactly these tables; a test checks
 that the two agree.
@@ -18,10 +22,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
+    text,
 )
 
 HEAD_LENGTH = 200
@@ -61,9 +67,16 @@ runs = Table(
     Column("deleted_at", Float, nullable=True),
     Column("context", Text, nullable=False),
     Index(None, "start_time"),
-    Index(None, "experiment_id", "start_time"),
-    Index(None, "status"),
-    Index(None, "parent_id"),
+    # Partial indexes: only running runs and child runs pay for them (fewer pages per commit).
+    Index(
+        None, "status", sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")
+    ),
+    Index(
+        None,
+        "parent_id",
+        sqlite_where=text("parent_id IS NOT NULL"),
+        postgresql_where=text("parent_id IS NOT NULL"),
+    ),
 )
 
 params = Table(
@@ -76,7 +89,7 @@ params = Table(
     Column("value_num", Float, nullable=True),
     Column("is_string", Integer, nullable=False),
     Index(None, "key", "value_head"),
-    Index(None, "key", "value_num"),
+    sqlite_with_rowid=False,
 )
 
 tags = Table(
@@ -87,18 +100,26 @@ tags = Table(
     Column("value", Text, nullable=False),
     Column("value_head", String(HEAD_LENGTH), nullable=False),
     Index(None, "key", "value_head"),
+    sqlite_with_rowid=False,
 )
 
-metrics = Table(
-    "metrics",
+#: Metric history, packed: one row holds a run's points of one key from one write batch, as
+#: little-endian arrays (int64 steps, float64 timestamps, float64 values). A row per point
+#: costs SQLite ~5 µs of index upkeep each; a row per batch keeps logging at memory speed and
+#: stores NaN and infinities bit for bit. See docs/architecture.md#metric-history.
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", Float, nullable=False),
-    Column("value", Float, nullable=True),
-    Index(None, "run_id", "key", "step"),
+    Column("count", Integer, nullable=False),
+    Column("min_step", BigInteger, nullable=False),
+    Column("max_step", BigInteger, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Column("values", LargeBinary, nullable=False),
+    Index(None, "run_id", "key"),
 )
 
 latest_metrics = Table(
@@ -110,6 +131,7 @@ latest_metrics = Table(
     Column("timestamp", Float, nullable=False),
     Column("value", Float, nullable=True),
     Index(None, "key", "value"),
+    sqlite_with_rowid=False,
 )
 
 artifacts = Table(

@@ -9,6 +9,7 @@ Budget: a few git subprocesses and a directory scan — well under 50 ms.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import platform
 import subprocess
@@ -28,17 +29,40 @@ _cache_lock = threading.Lock()
 _UNTRACKED_LISTED = 100
 
 
+_identity: dict[int, tuple[str, str, int, int | None]] = {}
+
+
 def current_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return process_identity()[1]
 
 
-def process_identity() -> tuple[str, int, int | None]:
-    """(host, pid, pid start time) of this process, for liveness checks."""
+def process_identity() -> tuple[str, str, int, int | None]:
+    """(host, user, pid, pid start time) of this process, for the run row and liveness checks."""
     pid = os.getpid()
-    return hostname(), pid, process_start(pid)
+    known = _identity.get(pid)
+    if known is None:
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+        known = _identity[pid] = (hostname(), user, pid, process_start(pid))
+    return known
+
+
+_json_cache: dict[tuple[Any, ...], str] = {}
+
+
+def context_json(
+    root: Path, settings: Settings, objects: ObjectStore, command: list[str] | None = None
+) -> str:
+    """:func:`capture_context` as compact JSON, memoized (runs of a process share it)."""
+    cmd = tuple(command) if command is not None else tuple(sys.argv)
+    key = (os.getpid(), root, objects.root, settings.capture_git, settings.capture_packages, cmd, os.getcwd())
+    text = _json_cache.get(key)
+    if text is None:
+        context = capture_context(root, settings, objects, command)
+        text = _json_cache[key] = json.dumps(context, separators=(",", ":"))
+    return text
 
 
 def capture_context(

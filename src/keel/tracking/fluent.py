@@ -10,7 +10,6 @@ a ``parent`` resumes it. Runs still active when the interpreter exits are ended 
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sys
 import threading
@@ -94,11 +93,11 @@ def _run_row(
     command: list[str] | None,
 ) -> dict[str, Any]:
     from keel.store.runs_repo import run_row
-    from keel.tracking.context import capture_context, current_user, process_identity
+    from keel.tracking.context import context_json, process_identity
 
     workspace = session.workspace
-    context = capture_context(workspace.root, workspace.settings, session.objects, command)
-    host, pid, pid_start = process_identity()
+    context = context_json(workspace.root, workspace.settings, session.objects, command)
+    host, user, pid, pid_start = process_identity()
     return run_row(
         run_id,
         session.experiment_id(experiment),
@@ -106,11 +105,11 @@ def _run_row(
         kind=kind,
         parent_id=parent_id,
         start_time=start,
-        username=current_user(),
+        username=user,
         host=host,
         pid=pid,
         pid_start=pid_start,
-        context=json.dumps(context, separators=(",", ":")),
+        context=context,
     )
 
 

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from keel.core.errors import Conflict, IntegrityError, KeelError
-from keel.store.write_batch import MetricRow, ParamRow, WriteBatch
+from keel.store.write_batch import MetricRow, ParamRow, WriteBatch, apply_batch
 
 if TYPE_CHECKING:
     from keel.store.database import Database
+
+
+#: Seconds between SQLite checkpoints while writes keep coming.
+CHECKPOINT_EVERY = 1.0
 
 
 class Writer:
@@ -37,6 +42,8 @@ class Writer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._commits = 0  # since the last checkpoint
+        self._last_checkpoint = time.monotonic()
 
     # -- producers (hot path) -------------------------------------------------------------
 
@@ -115,10 +122,8 @@ class Writer:
             if not len(batch):
                 return
             try:
-                with self.db.write() as conn:
-                    from keel.store.write_batch import apply_batch
-
-                    conflicts = apply_batch(conn, batch)
+                with self.db.raw_write() as (cursor, paramstyle):
+                    conflicts = apply_batch(cursor, paramstyle, batch)
             except KeelError as exc:
                 self._failed = batch
                 self.error = exc
@@ -131,6 +136,7 @@ class Writer:
                     "they are kept and retried on the next flush."
                 )
                 return
+            self._commits += 1
             if conflicts:
                 more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
                 self.error = Conflict(conflicts[0].message + more)
@@ -149,12 +155,25 @@ class Writer:
             if self._closed:
                 break
             self._write()
+            self._maybe_checkpoint()
+
+    def _maybe_checkpoint(self, force: bool = False) -> None:
+        if not self._commits:
+            return
+        if force or time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self._commits = 0
+            self._last_checkpoint = time.monotonic()
+            try:
+                self.db.checkpoint()
+            except KeelError:
+                pass  # a busy store: the next round or the last connection to close will do it
 
     def close(self) -> None:
         """Write what is left (reporting, not raising, a failure) and stop the thread."""
         self._closed = True
         self._wake.set()
         self._write()
+        self._maybe_checkpoint(force=True)
         if self.error is not None or self._failed is not None:
             lost = len(self._failed) if self._failed is not None else 0
             print(

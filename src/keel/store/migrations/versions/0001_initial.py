@@ -1,4 +1,4 @@
-"""Initial schema: experiments, runs, params, tags, metrics, latest metrics, artifacts.
+"""Initial schema: experiments, runs, params, tags, metric chunks, latest metrics, artifacts.
 
 Revision ID: 0001
 Revises:
@@ -48,9 +48,10 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_runs_start_time", "runs", ["start_time"])
-    op.create_index("ix_runs_experiment_id_start_time", "runs", ["experiment_id", "start_time"])
-    op.create_index("ix_runs_status", "runs", ["status"])
-    op.create_index("ix_runs_parent_id", "runs", ["parent_id"])
+    running = sa.text("status = 'running'")
+    op.create_index("ix_runs_status", "runs", ["status"], sqlite_where=running, postgresql_where=running)
+    child = sa.text("parent_id IS NOT NULL")
+    op.create_index("ix_runs_parent_id", "runs", ["parent_id"], sqlite_where=child, postgresql_where=child)
 
     op.create_table(
         "params",
@@ -62,9 +63,9 @@ def upgrade() -> None:
         sa.Column("is_string", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "key", name="pk_params"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_params_run_id_runs", ondelete="CASCADE"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_params_key_value_head", "params", ["key", "value_head"])
-    op.create_index("ix_params_key_value_num", "params", ["key", "value_num"])
 
     op.create_table(
         "tags",
@@ -74,21 +75,27 @@ def upgrade() -> None:
         sa.Column("value_head", sa.String(200), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "key", name="pk_tags"),
         sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_tags_run_id_runs", ondelete="CASCADE"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_tags_key_value_head", "tags", ["key", "value_head"])
 
     op.create_table(
-        "metrics",
+        "metric_chunks",
         sa.Column("id", _BIGINT_PK, autoincrement=True, nullable=False),
         sa.Column("run_id", sa.String(32), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.Float(), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_metrics"),
-        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], name="fk_metrics_run_id_runs", ondelete="CASCADE"),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("min_step", sa.BigInteger(), nullable=False),
+        sa.Column("max_step", sa.BigInteger(), nullable=False),
+        sa.Column("steps", sa.LargeBinary(), nullable=False),
+        sa.Column("timestamps", sa.LargeBinary(), nullable=False),
+        sa.Column("values", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_metric_chunks"),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["runs.id"], name="fk_metric_chunks_run_id_runs", ondelete="CASCADE"
+        ),
     )
-    op.create_index("ix_metrics_run_id_key_step", "metrics", ["run_id", "key", "step"])
+    op.create_index("ix_metric_chunks_run_id_key", "metric_chunks", ["run_id", "key"])
 
     op.create_table(
         "latest_metrics",
@@ -101,6 +108,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["run_id"], ["runs.id"], name="fk_latest_metrics_run_id_runs", ondelete="CASCADE"
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
 
@@ -117,5 +125,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("artifacts", "latest_metrics", "metrics", "tags", "params", "runs", "experiments"):
+    for table in ("artifacts", "latest_metrics", "metric_chunks", "tags", "params", "runs", "experiments"):
         op.drop_table(table)
