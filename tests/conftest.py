@@ -114,10 +114,12 @@ def reset_tracking() -> None:
 def run_keel(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `keel` command in a subprocess."""
+    """Run the real `keel` command in a subprocess (with a wide terminal, whatever the test
+    runner's own COLUMNS)."""
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")
     }
+    full_env["COLUMNS"] = "200"
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "keel", *args],

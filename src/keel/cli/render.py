@@ -37,18 +37,25 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=width)
 
 
-def new_table(*columns: str, title: str | None = None, wrap: bool = True) -> Table:
-    """A plain table; ``wrap=False`` keeps every cell on one line (long values end in …)."""
+def new_table(*columns: str, title: str | None = None, fixed: int = 0) -> Table:
+    """A plain table. With ``fixed=N``, cells stay on one line: the first N columns keep
+    their full width and the others are cut with … when the terminal is narrow."""
     from rich import box
     from rich.table import Table
 
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
-    for column in columns:
-        if wrap:
+    for index, column in enumerate(columns):
+        if not fixed:
             table.add_column(column, overflow="fold")
+        elif index < fixed:
+            table.add_column(column, no_wrap=True, min_width=len(column), overflow="ellipsis", max_width=24)
         else:
-            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=28)
+            table.add_column(column, no_wrap=True, overflow="ellipsis", max_width=EXTRA_WIDTH)
     return table
+
+
+#: Widest cell of an optional column in a one-line table (see new_table).
+EXTRA_WIDTH = 18
 
 
 def emit_json(data: Any) -> None:

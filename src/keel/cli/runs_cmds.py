@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from keel.cli.render import (
+    EXTRA_WIDTH,
     console,
     emit_json,
     escape,
@@ -87,12 +88,16 @@ def list_runs(
             else "No runs yet. Record one with `keel track -- python train.py`."
         )
         return
+    out = console()
     if columns:
         extra = [c.strip() for c in columns.split(",") if c.strip()]
     else:
-        extra = [f"metrics.{k}" for k in _pick_columns(found, "metrics", 4)]
-        extra += [f"params.{k}" for k in _pick_columns(found, "params", 3)]
-    table = new_table("id", "experiment", "name", "status", "started", "duration", *extra, wrap=False)
+        # As many of the commonest metrics and params as the terminal has room for.
+        room = max(0, (out.width - 72) // (EXTRA_WIDTH + 2))
+        metric_keys = _pick_columns(found, "metrics", min(4, room))
+        extra = [f"metrics.{k}" for k in metric_keys]
+        extra += [f"params.{k}" for k in _pick_columns(found, "params", min(3, room - len(metric_keys)))]
+    table = new_table("id", "experiment", "name", "status", "started", "duration", *extra, fixed=6)
     for run in found:
         cells = [
             short_id(run.id),
@@ -107,7 +112,6 @@ def list_runs(
             values = {"metrics": run.metrics, "params": run.params, "tags": run.tags}.get(section, {})
             cells.append(escape(fmt_value(values.get(key))))
         table.add_row(*cells)
-    out = console()
     out.print(table)
     out.print(f"[dim]{len(found)} run(s). Details: keel runs show ID[/dim]")
 
