@@ -111,41 +111,30 @@ def reset_tracking() -> None:
     session.close_all()
 
 
-def run_keel(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+def _run(
+    argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `keel` command in a subprocess (with a wide terminal, whatever the test
-    runner's own COLUMNS)."""
+    """Run ``argv`` in a fresh process: this test process's environment minus its KEEL_*
+    settings (tests pass those explicitly), with a wide terminal whatever the runner's own."""
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")
     }
     full_env["COLUMNS"] = "200"
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "keel", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
+        argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def run_keel(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `keel` command in a subprocess."""
+    return _run([sys.executable, "-m", "keel", *args], cwd, env, timeout)
 
 
 def run_python(
     code: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run a Python snippet in a fresh interpreter (the real process boundary)."""
-    full_env = {
-        k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")
-    }
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return _run([sys.executable, "-c", code], cwd, env, timeout)
