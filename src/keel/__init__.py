@@ -31,6 +31,12 @@ _API: dict[str, str] = {
     "log_dict": "keel.tracking.fluent:log_dict",
     "log_text": "keel.tracking.fluent:log_text",
     "flush": "keel.tracking.fluent:flush",
+    "log_input": "keel.tracking.fluent:log_input",
+    "log_output": "keel.tracking.fluent:log_output",
+    "dataset": "keel.data.api:dataset",
+    "open": "keel.data.api:open_tracked",
+    "DatasetVersion": "keel.core.entities:DatasetVersion",
+    "RunDataset": "keel.core.entities:RunDataset",
     "get_run": "keel.tracking.queries:get_run",
     "get_metric_history": "keel.tracking.queries:get_metric_history",
     "search_runs": "keel.tracking.queries:search_runs",
@@ -50,24 +56,33 @@ _API: dict[str, str] = {
     "IntegrityError": "keel.core.errors:IntegrityError",
     "StoreUnavailable": "keel.core.errors:StoreUnavailable",
     "SchemaTooNew": "keel.core.errors:SchemaTooNew",
+    "RemoteUnavailable": "keel.core.errors:RemoteUnavailable",
+    "FileChanged": "keel.core.errors:FileChanged",
+    "CommandNotFound": "keel.core.errors:CommandNotFound",
 }
 
 __all__ = [
     "ActiveRun",
+    "CommandNotFound",
     "ConfigError",
     "Conflict",
+    "DatasetVersion",
     "Experiment",
+    "FileChanged",
     "IntegrityError",
     "InvalidInput",
     "KeelError",
     "MetricPoint",
     "NotFound",
+    "RemoteUnavailable",
     "Run",
+    "RunDataset",
     "RunStatus",
     "SchemaTooNew",
     "StoreUnavailable",
     "__version__",
     "active_run",
+    "dataset",
     "end_run",
     "flush",
     "get_artifact",
@@ -77,11 +92,14 @@ __all__ = [
     "log_artifact",
     "log_artifacts",
     "log_dict",
+    "log_input",
     "log_metric",
     "log_metrics",
+    "log_output",
     "log_param",
     "log_params",
     "log_text",
+    "open",
     "search_runs",
     "search_runs_df",
     "set_tag",
@@ -105,17 +123,22 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from keel.core.entities import Experiment, MetricPoint, Run, RunStatus
+    from keel.core.entities import DatasetVersion, Experiment, MetricPoint, Run, RunDataset, RunStatus
     from keel.core.errors import (
+        CommandNotFound,
         ConfigError,
         Conflict,
+        FileChanged,
         IntegrityError,
         InvalidInput,
         KeelError,
         NotFound,
+        RemoteUnavailable,
         SchemaTooNew,
         StoreUnavailable,
     )
+    from keel.data.api import dataset
+    from keel.data.api import open_tracked as open
     from keel.tracking.active_run import ActiveRun
     from keel.tracking.fluent import (
         active_run,
@@ -124,8 +147,10 @@ if TYPE_CHECKING:
         log_artifact,
         log_artifacts,
         log_dict,
+        log_input,
         log_metric,
         log_metrics,
+        log_output,
         log_param,
         log_params,
         log_text,

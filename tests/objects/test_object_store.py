@@ -65,5 +65,5 @@ def test_put_file_errors(tmp_path: Path) -> None:
     store = ObjectStore(tmp_path / "objects")
     with pytest.raises(NotFound):
         store.put_file(tmp_path / "missing")
-    with pytest.raises(InvalidInput, match="not a file"):
+    with pytest.raises(InvalidInput, match="not a regular file"):
         store.put_file(tmp_path)

@@ -337,3 +337,42 @@ def test_list_experiments(project: Path) -> None:
     found = {e.name: e.run_count for e in keel.list_experiments()}
     assert found == {"a": 1, "b": 2}
     assert json.loads(json.dumps(keel.list_experiments()[0].to_dict()))["name"] == "a"
+
+
+def test_run_summaries_match_the_tables(project: Path) -> None:
+    """Search reads each run's summary document; it must say what the tables say."""
+    import os
+
+    with keel.start_run(params={"a": 1, "b": "x", "c": [1, 2], "d": None, "e": 0.5}, tags={"t": "1"}) as run:
+        keel.log_metric("m", 1.0, step=5)
+        keel.flush()  # the run is now written; what follows updates it in later batches
+        keel.log_params({"f": True, "g": float("nan")})
+        keel.log_metric("m", 0.0, step=2)  # an older step: not the latest
+        keel.log_metric("inf", float("inf"))
+        keel.log_metric("nan", float("nan"))
+        keel.set_tag("t", "2")
+    env = {k: v for k, v in os.environ.items() if k.startswith("KEEL_")}
+    other = keel.start_run()
+    keel.flush()
+    env["KEEL_RUN_ID"] = other.id
+    child = run_python(
+        "import keel\nkeel.log_param('from_child', 3)\nkeel.set_tag('c', 'y')", cwd=project, env=env
+    )
+    assert child.returncode == 0, child.stderr
+    other.end()
+    from keel.tracking.session import get_session
+
+    session = get_session()
+    summarized = {r.id: r for r in (keel.get_run(run.id), keel.get_run(other.id))}
+    with session.db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE runs SET summary = NULL"))
+    for run_id, expected in summarized.items():
+        from_tables = keel.get_run(run_id)
+        assert from_tables.tags == expected.tags
+        assert json.dumps(from_tables.params, sort_keys=True) == json.dumps(expected.params, sort_keys=True)
+        assert json.dumps(from_tables.metrics, sort_keys=True) == json.dumps(expected.metrics, sort_keys=True)
+    first = summarized[run.id]
+    assert first.metrics["m"] == 1.0 and first.metrics["inf"] == math.inf and math.isnan(first.metrics["nan"])
+    assert first.params["c"] == [1, 2] and first.params["d"] is None and first.params["f"] is True
+    assert first.tags == {"t": "2"}
+    assert summarized[other.id].params == {"from_child": 3}

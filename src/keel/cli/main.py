@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "init": ("keel.cli.project_cmds:init", "Create a Keel project: keel.yaml, params.yaml and folders."),
     "track": ("keel.cli.track_cmd:track", "Run any command as a tracked run."),
+    "data": ("keel.cli.data_cmds:data", "Version data: add, status, checkout, diff, log, verify."),
+    "remote": ("keel.cli.data_cmds:remote", "Add, list and remove remotes (folders, S3, any fsspec URL)."),
+    "push": ("keel.cli.data_cmds:push", "Send tracked data the remote lacks."),
+    "pull": ("keel.cli.data_cmds:pull", "Fetch tracked data the local store lacks, and check it out."),
+    "gc": ("keel.cli.data_cmds:gc", "Delete objects nothing refers to."),
     "runs": ("keel.cli.runs_cmds:runs", "List, show, compare, delete and restore runs."),
     "experiments": ("keel.cli.runs_cmds:experiments", "List experiments."),
     "settings": ("keel.cli.project_cmds:settings", "Show every setting, its value and where it came from."),
@@ -76,6 +81,7 @@ def cli() -> None:
       keel track -- python train.py
                                 record any command as a run
       keel runs list            what has been recorded
+      keel data add data/raw    version a dataset (keel push shares it)
 
     Every list and show command takes --json for scripts. Docs: docs/ in Keel's repository.
     """

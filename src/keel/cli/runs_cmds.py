@@ -148,6 +148,12 @@ def show_run(run_id: str, as_json: bool) -> None:
             for key, value in values.items():
                 table.add_row(escape(key), escape(fmt_value(value)))
             out.print(table)
+    if run.datasets:
+        table = new_table("direction", "path", "version", "files", "rows", title="Data")
+        for item in run.datasets:
+            rows = f"{item.rows:,}" if item.rows is not None else ""
+            table.add_row(item.direction, escape(item.path), item.oid[:12], f"{item.files:,}", rows)
+        out.print(table)
     if run.artifacts:
         table = new_table("name", "size", "object", title="Artifacts")
         for artifact in run.artifacts:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -64,6 +66,58 @@ class Artifact:
         return {"name": self.name, "oid": self.oid, "size": self.size}
 
 
+@dataclass(frozen=True)
+class DatasetVersion:
+    """A version of tracked data: a file or folder as keel.lock recorded it (at ``rev``)."""
+
+    path: str
+    oid: str
+    kind: str  # "file" or "dir"
+    size: int
+    files: int
+    rev: str | None = None
+    format: str | None = None  # csv, tsv or parquet for a table file
+    rows: int | None = None
+    schema: dict[str, str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "oid": self.oid,
+            "kind": self.kind,
+            "size": self.size,
+            "files": self.files,
+            "rev": self.rev,
+            "format": self.format,
+            "rows": self.rows,
+            "schema": self.schema,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RunDataset:
+    """A dataset version a run read (``input``) or wrote (``output``)."""
+
+    direction: str
+    path: str
+    oid: str
+    kind: str
+    size: int
+    files: int
+    rows: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "direction": self.direction,
+            "path": self.path,
+            "oid": self.oid,
+            "kind": self.kind,
+            "size": self.size,
+            "files": self.files,
+            "rows": self.rows,
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class Experiment:
     """A named group of runs."""
@@ -99,9 +153,28 @@ class Run:
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
+    #: the captured context as stored (JSON text); parsed on first access of ``context``
+    context_json: str = field(default="{}", repr=False)
     artifacts: tuple[Artifact, ...] = ()
     deleted: bool = False
+    datasets: tuple[RunDataset, ...] = ()
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        """Where the run ran: git, command, Python, platform, host, packages (docs/tracking.md)."""
+        try:
+            value = json.loads(self.context_json)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def inputs(self) -> tuple[RunDataset, ...]:
+        return tuple(d for d in self.datasets if d.direction == "input")
+
+    @property
+    def outputs(self) -> tuple[RunDataset, ...]:
+        return tuple(d for d in self.datasets if d.direction == "output")
 
     @property
     def duration(self) -> float | None:
@@ -126,6 +199,8 @@ class Run:
             "tags": dict(self.tags),
             "context": dict(self.context),
             "artifacts": [a.to_dict() for a in self.artifacts],
+            "inputs": [d.to_dict() for d in self.inputs],
+            "outputs": [d.to_dict() for d in self.outputs],
             "deleted": self.deleted,
         }
 

@@ -8,10 +8,13 @@ for the JSON error envelope ``{"error": {"code", "message", "details"}}``::
     ├── InvalidInput               exit 2   HTTP 400   bad argument, key, value, filter
     │   └── ConfigError            exit 2   HTTP 400   keel.yaml / KEEL_* setting is wrong
     ├── NotFound                   exit 3   HTTP 404   unknown run, experiment, object…
+    │   └── CommandNotFound        exit 127 HTTP 404   `keel track -- CMD` with no such CMD
     ├── Conflict                   exit 4   HTTP 409   immutable value re-logged, finished run…
     ├── IntegrityError             exit 5   HTTP 500   corrupt object, failed write
+    │   └── FileChanged            exit 5   HTTP 500   a file changed while Keel read it
     └── StoreUnavailable           exit 6   HTTP 503   database unreachable, bad password
-        └── SchemaTooNew           exit 7   HTTP 503   store written by a newer Keel
+        ├── SchemaTooNew           exit 7   HTTP 503   store written by a newer Keel
+        └── RemoteUnavailable      exit 6   HTTP 503   remote unreachable, credentials refused
 
 Messages say what happened and how to fix it, in one line. Third-party exceptions are
 translated at the seam (``raise InvalidInput(...) from exc``) so no traceback reaches a user.
@@ -93,3 +96,22 @@ class SchemaTooNew(StoreUnavailable):
 
     code = "schema_too_new"
     exit_code = 7
+
+
+class CommandNotFound(NotFound):
+    """The command to track does not exist (exit code 127, as in a shell)."""
+
+    code = "command_not_found"
+    exit_code = 127
+
+
+class FileChanged(IntegrityError):
+    """A file changed while Keel was reading it."""
+
+    code = "file_changed"
+
+
+class RemoteUnavailable(StoreUnavailable):
+    """A remote cannot be reached, or refuses the credentials."""
+
+    code = "remote_unavailable"

@@ -162,13 +162,6 @@ def _too_long(key: str, text: str) -> InvalidInput:
     )
 
 
-def param_from_text(text: str, number: float | None, is_string: bool) -> Any:
-    """Inverse of :func:`param_value`'s text form."""
-    if is_string:
-        return text
-    return json.loads(text)
-
-
 def tag_value(key: str, value: Any) -> str:
     """Tags are strings; numbers and booleans are stored as their JSON text."""
     if isinstance(value, str):

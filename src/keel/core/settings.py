@@ -151,6 +151,28 @@ SETTINGS: tuple[Setting, ...] = (
         "notes that it was too large.",
     ),
     Setting(
+        "data_link",
+        str,
+        "auto",
+        "How `keel data checkout` puts files into the workspace: `auto` (reflink where the "
+        "filesystem supports it, else copy), `reflink`, `hardlink` (read-only files that share "
+        "the stored object; fastest, no extra space) or `copy`.",
+        choices=("auto", "reflink", "hardlink", "copy"),
+    ),
+    Setting(
+        "jobs",
+        int,
+        0,
+        "Parallel workers for hashing and transfers; 0 picks a number from the CPU count.",
+    ),
+    Setting(
+        "gc_grace_hours",
+        float,
+        24.0,
+        "`keel gc` keeps unreferenced objects younger than this, so it never deletes what a "
+        "concurrent `keel data add` or push is still recording.",
+    ),
+    Setting(
         "capture_packages",
         bool,
         True,

@@ -1,31 +1,43 @@
 """The content-addressed object store.
 
 An object's id is the BLAKE3 hex digest of its bytes; it lives at ``<root>/ab/cdef…``.
-Writes go to a temporary file in the destination folder and are then linked into place, so a
-reader never sees a partial object and an existing object is never rewritten. Objects are
-made read-only. Every read can verify the hash; a mismatch is an :class:`IntegrityError`
-naming the object and the fix.
+Writes go to a temporary file in the destination folder and are then moved into place with
+a no-replace rename (``renameat2(RENAME_NOREPLACE)``; ``link`` + ``unlink`` where that is not
+available), so a reader never sees a partial object, an existing object is never rewritten,
+and two writers of the same content cannot collide. Objects are made read-only. Every read
+can verify the hash; a mismatch is an :class:`IntegrityError` naming the object and the fix.
+
+Files up to 8 MiB are read once into memory, hashed and written; larger files are hashed
+with BLAKE3's multithreaded mode over a memory map and then copied by the kernel
+(``copy_file_range``), so adding a large file costs about one copy. A file whose size or
+modification time changes while it is being stored is refused.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import stat as stat_module
+import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from keel.core.errors import IntegrityError, InvalidInput, NotFound
+from keel.core.errors import FileChanged, IntegrityError, InvalidInput, NotFound
 from keel.core.hashing import hash_bytes, hash_file, is_oid
 
-_CHUNK = 1 << 20
+_SMALL = 8 << 20
+_COPY_CHUNK = 64 << 20
 _READ_ONLY = 0o444
 
 
 class ObjectStore:
-    """Objects under one root folder (``.keel/objects`` by default)."""
+    """Objects under one root folder (``.keel/objects`` by default). Thread-safe."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._shards: set[str] = set()
+        self._shard_lock = threading.Lock()
 
     def path(self, oid: str) -> Path:
         if not is_oid(oid):
@@ -33,57 +45,49 @@ class ObjectStore:
         return self.root / oid[:2] / oid[2:]
 
     def exists(self, oid: str) -> bool:
-        return self.path(oid).is_file()
+        return os.path.isfile(self.path(oid))
 
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; return its object id."""
         oid = hash_bytes(data)
         target = self.path(oid)
-        if target.is_file():
-            return oid
-        tmp = self._temp_for(target)
-        try:
-            with tmp.open("wb") as fh:
-                fh.write(data)
-            self._commit(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        if not os.path.isfile(target):
+            self._write_new(target, data)
         return oid
 
-    def put_file(self, source: Path) -> tuple[str, int]:
+    def put_file(self, source: Path, before: os.stat_result | None = None) -> tuple[str, int]:
         """Copy the file at ``source`` into the store; return (object id, size).
 
-        The copy is hashed as it is written, so the file is read once; a file that changes
-        while it is copied is caught by comparing its size and mtime before and after.
+        ``before`` is the stat the caller already took (it must still hold when the file has
+        been read, or :class:`FileChanged` is raised).
         """
-        from blake3 import blake3
-
         try:
-            before = source.stat()
+            before = before or os.stat(source)
         except FileNotFoundError:
             raise NotFound(f"{source} does not exist.") from None
-        if not source.is_file():
-            raise InvalidInput(f"{source} is not a file.")
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self._temp_for(self.root / "tmp" / "x")
-        hasher = blake3()
-        try:
-            with source.open("rb") as src, tmp.open("wb") as dst:
-                while chunk := src.read(_CHUNK):
-                    hasher.update(chunk)
-                    dst.write(chunk)
-            after = source.stat()
-            if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-                raise IntegrityError(
-                    f"{source} changed while it was being stored; try again once it is written."
-                )
-            oid = hasher.hexdigest()
+        if not stat_module.S_ISREG(before.st_mode):
+            raise InvalidInput(f"{source} is not a regular file.")
+        if before.st_size <= _SMALL:
+            with open(source, "rb") as fh:
+                data = fh.read()
+            _check_unchanged(source, before)
+            oid = hash_bytes(data)
             target = self.path(oid)
-            if not target.is_file():
-                target.parent.mkdir(parents=True, exist_ok=True)
+            if not os.path.isfile(target):
+                self._write_new(target, data)
+            return oid, len(data)
+        oid = hash_file(source)
+        target = self.path(oid)
+        if not os.path.isfile(target):
+            tmp = self._temp_for(target)
+            try:
+                _kernel_copy(source, tmp)
+                _check_unchanged(source, before)
                 self._commit(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+            finally:
+                _unlink_quietly(tmp)
+        else:
+            _check_unchanged(source, before)
         return oid, before.st_size
 
     def open(self, oid: str) -> BinaryIO:
@@ -111,28 +115,84 @@ class ObjectStore:
             raise self._corrupt(oid)
 
     def copy_to(self, oid: str, dest: Path, verify: bool = True) -> Path:
-        """Write a verified, writable copy of an object to ``dest``."""
+        """Write a verified, writable copy of an object to ``dest`` (atomically)."""
         if verify:
             self.verify(oid)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._temp_for(dest)
+        tmp = dest.parent / f".keel-tmp-{os.getpid()}-{os.urandom(6).hex()}"
         try:
             shutil.copyfile(self.path(oid), tmp)
             os.replace(tmp, dest)
         finally:
-            tmp.unlink(missing_ok=True)
+            _unlink_quietly(tmp)
         return dest
 
-    def _temp_for(self, target: Path) -> Path:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target.parent / f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
-
-    def _commit(self, tmp: Path, target: Path) -> None:
-        os.chmod(tmp, _READ_ONLY)
+    def add_verified(self, oid: str, source: Path) -> None:
+        """Store a file received from elsewhere (a remote) under ``oid``, checking its hash."""
+        if hash_file(source) != oid:
+            raise IntegrityError(
+                f"Received data for object {oid[:12]}… does not match its id; fetch it again."
+            )
+        target = self.path(oid)
+        if os.path.isfile(target):
+            return
+        tmp = self._temp_for(target)
         try:
-            # link() refuses to replace an existing file: a concurrent writer of the same
-            # content wins and nothing is ever rewritten.
-            os.link(tmp, target)
+            _kernel_copy(source, tmp)
+            self._commit(tmp, target)
+        finally:
+            _unlink_quietly(tmp)
+
+    def iter_oids(self) -> list[str]:
+        """Every object id in the store (temporary files excluded)."""
+        found: list[str] = []
+        try:
+            shards = os.listdir(self.root)
+        except FileNotFoundError:
+            return []
+        for shard in shards:
+            if len(shard) != 2:
+                continue
+            try:
+                names = os.listdir(self.root / shard)
+            except NotADirectoryError:
+                continue
+            found.extend(shard + name for name in names if len(name) == 62 and not name.startswith("."))
+        return found
+
+    def _shard(self, target: Path) -> None:
+        shard = target.parent.name
+        if shard not in self._shards:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with self._shard_lock:
+                self._shards.add(shard)
+
+    def _temp_for(self, target: Path) -> Path:
+        self._shard(target)
+        return target.parent / f".tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+
+    def _write_new(self, target: Path, data: bytes) -> None:
+        tmp = self._temp_for(target)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+            finally:
+                os.close(fd)
+            self._commit(tmp, target, chmod=False)
+        finally:
+            _unlink_quietly(tmp)
+
+    def _commit(self, tmp: Path, target: Path, chmod: bool = True) -> None:
+        if chmod:
+            os.chmod(tmp, _READ_ONLY)
+        if _rename_noreplace(tmp, target):
+            return
+        try:
+            os.link(tmp, target)  # refuses to replace: the first writer of an id wins
         except FileExistsError:
             pass
         except OSError:
@@ -146,5 +206,70 @@ class ObjectStore:
     def _corrupt(self, oid: str) -> IntegrityError:
         return IntegrityError(
             f"Object {oid[:12]}… in {self.root} is corrupt (its content no longer matches its id); "
-            f"delete {self.path(oid)} and restore it from a remote or by logging the file again."
+            f"run `keel pull --force` to fetch it again from a remote."
         )
+
+
+def _check_unchanged(source: Path, before: os.stat_result) -> None:
+    after = os.stat(source)
+    if (after.st_size, after.st_mtime_ns, after.st_ino) != (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    ):
+        raise FileChanged(
+            f"{source} changed while Keel was reading it; run the command again once it is written."
+        )
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _kernel_copy(source: Path, dest: Path) -> None:
+    """Copy with copy_file_range (no trip through user space), falling back to shutil."""
+    with open(source, "rb") as src, open(dest, "wb") as dst:
+        try:
+            while os.copy_file_range(src.fileno(), dst.fileno(), _COPY_CHUNK):
+                pass
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+            src.seek(0)
+            dst.seek(0)
+            dst.truncate()
+            shutil.copyfileobj(src, dst, 1 << 20)
+
+
+_renameat2: Any = None
+_renameat2_checked = False
+
+
+def _rename_noreplace(source: Path, target: Path) -> bool:
+    """Atomically move ``source`` to ``target`` unless ``target`` exists (then drop ``source``).
+    False when the system cannot do it (the caller falls back to link + unlink)."""
+    global _renameat2, _renameat2_checked
+    if not _renameat2_checked:
+        _renameat2_checked = True
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _renameat2 = getattr(libc, "renameat2", None)
+        except (OSError, AttributeError):
+            _renameat2 = None
+    if _renameat2 is None:
+        return False
+    import ctypes
+
+    at_fdcwd, rename_noreplace = -100, 1
+    if _renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        _unlink_quietly(source)
+        return True
+    return False

@@ -145,6 +145,7 @@ def run_row(run_id: str, experiment: int, **values: Any) -> dict[str, Any]:
         "pid_start": None,
         "deleted_at": None,
         "context": "{}",
+        "summary": None,
     }
     row.update(values)
     return row

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from keel.core.entities import RunStatus, to_datetime
+from keel.core.entities import DatasetVersion, RunStatus, to_datetime
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.keys import (
     _valid_keys,
@@ -266,6 +266,35 @@ class ActiveRun:
         oid = self.session.objects.put_bytes(payload)
         self._writer.add(artifacts=[(self.id, artifact, oid, len(payload))])
         return oid
+
+    # -- datasets ------------------------------------------------------------------------------
+
+    def log_input(self, dataset: DatasetVersion) -> None:
+        """Record that this run read ``dataset`` (from ``keel.dataset(path)``)."""
+        self._log_dataset("input", dataset)
+
+    def log_output(self, dataset: DatasetVersion) -> None:
+        """Record that this run wrote ``dataset``."""
+        self._log_dataset("output", dataset)
+
+    def _log_dataset(self, direction: str, dataset: DatasetVersion) -> None:
+        if self._ended:
+            raise self._closed_error()
+        if not isinstance(dataset, DatasetVersion):
+            raise InvalidInput(
+                f"log_{direction} takes a dataset version from keel.dataset(path), not {type(dataset).__name__}."
+            )
+        row = (
+            self.id,
+            direction,
+            dataset.path,
+            dataset.oid,
+            dataset.kind,
+            dataset.size,
+            dataset.files,
+            dataset.rows,
+        )
+        self._writer.add(datasets=[row])
 
     # -- lifecycle -----------------------------------------------------------------------------
 

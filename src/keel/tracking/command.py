@@ -21,17 +21,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from keel.core.entities import RunKind, RunStatus
-from keel.core.errors import InvalidInput, NotFound
+from keel.core.errors import CommandNotFound, InvalidInput
 
 if TYPE_CHECKING:
     from keel.tracking.session import Session
-
-
-class CommandNotFound(NotFound):
-    """The command to track does not exist (exit code 127, as in a shell)."""
-
-    code = "command_not_found"
-    exit_code = 127
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from keel.core.entities import Run, RunKind, RunStatus
+from keel.core.entities import DatasetVersion, Run, RunKind, RunStatus
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_run_id
 from keel.core.keys import check_name
@@ -256,6 +256,16 @@ def log_dict(data: Any, name: str) -> str:
 
 def log_text(text: str, name: str) -> str:
     return _current().log_text(text, name)
+
+
+def log_input(dataset: DatasetVersion) -> None:
+    """Record that the active run read ``dataset`` (a version from ``keel.dataset(path)``)."""
+    _current().log_input(dataset)
+
+
+def log_output(dataset: DatasetVersion) -> None:
+    """Record that the active run wrote ``dataset``."""
+    _current().log_output(dataset)
 
 
 def flush() -> None:

@@ -68,6 +68,7 @@ class Writer:
         metrics: list[MetricRow] | None = None,
         artifacts: list[tuple[str, str, str, int]] | None = None,
         ends: list[tuple[str, str, float]] | None = None,
+        datasets: list[tuple[Any, ...]] | None = None,
     ) -> None:
         """Queue several kinds of rows at once; they reach the store in the same transaction."""
         if self.error is not None:
@@ -86,6 +87,8 @@ class Writer:
                 batch.artifacts.extend(artifacts)
             if ends:
                 batch.ends.extend(ends)
+            if datasets:
+                batch.datasets.extend(datasets)
             self._size = len(batch)
             size = self._size
         if self._thread is None:

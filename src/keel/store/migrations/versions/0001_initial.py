@@ -42,12 +42,13 @@ def upgrade() -> None:
         sa.Column("pid_start", sa.BigInteger(), nullable=True),
         sa.Column("deleted_at", sa.Float(), nullable=True),
         sa.Column("context", sa.Text(), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_runs"),
         sa.ForeignKeyConstraint(
             ["experiment_id"], ["experiments.id"], name="fk_runs_experiment_id_experiments"
         ),
     )
-    op.create_index("ix_runs_start_time", "runs", ["start_time"])
+    op.create_index("ix_runs_start_time", "runs", ["start_time", "id", "experiment_id", "deleted_at"])
     running = sa.text("status = 'running'")
     op.create_index("ix_runs_status", "runs", ["status"], sqlite_where=running, postgresql_where=running)
     child = sa.text("parent_id IS NOT NULL")

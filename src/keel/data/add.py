@@ -1,0 +1,107 @@
+"""``keel data add PATH…``: snapshot files and folders into the object store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keel.core.errors import InvalidInput
+from keel.data.context import DataContext
+from keel.data.lockfile import TrackedPath, read_lock, update_lock
+from keel.data.paths import overlapping, project_path
+from keel.objects.snapshot import Progress, build_tree, identify, scan
+
+GITIGNORE_HEADER = "# Data tracked by Keel (versions in keel.lock)"
+
+
+@dataclass(frozen=True)
+class AddResult:
+    tracked: TrackedPath
+    previous: str | None  # the object id keel.lock held before, if any
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.tracked.oid
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.tracked.path, **self.tracked.to_dict(), "changed": self.changed}
+
+
+def resolve_paths(ctx: DataContext, user_paths: list[str], cwd: Path | None = None) -> list[str]:
+    """Validate every path first (so a bad one changes nothing) and drop duplicates."""
+    if not user_paths:
+        raise InvalidInput("Give at least one file or folder to add, e.g. keel data add data/raw.")
+    rels: list[str] = []
+    for user_path in user_paths:
+        rel = project_path(ctx.root, user_path, cwd)
+        if rel not in rels:
+            rels.append(rel)
+    for rel in rels:
+        other = overlapping(rel, [r for r in rels if r != rel])
+        if other is not None:
+            raise InvalidInput(f"{rel} and {other} overlap; add only the outer folder.")
+    return rels
+
+
+def snapshot_path(ctx: DataContext, rel: str, progress: Progress | None = None) -> TrackedPath:
+    """Store ``rel`` (a project-relative path) and return its version."""
+    found = scan(ctx.root / rel)
+    oids = identify(found.files, rel, ctx.cache, ctx.store, ctx.jobs, progress)
+    if found.kind == "file":
+        file = found.files[0]
+        return TrackedPath(rel, oids[""], "file", file.key[2], 1)
+    if not found.files:
+        raise InvalidInput(f"{rel} is an empty folder; there is nothing to track.")
+    oid, size, count = build_tree(found.files, oids, ctx.trees)
+    return TrackedPath(rel, oid, "dir", size, count)
+
+
+def add_paths(
+    ctx: DataContext,
+    user_paths: list[str],
+    cwd: Path | None = None,
+    progress_for: Any = None,
+) -> list[AddResult]:
+    """Snapshot each path, record it in keel.lock and keep it out of git."""
+    rels = resolve_paths(ctx, user_paths, cwd)
+    existing = read_lock(ctx.root).data
+    for rel in rels:
+        other = overlapping(rel, list(existing))
+        if other is not None and rel not in existing:
+            inner = rel.startswith(other + "/")
+            hint = (
+                f"it is inside tracked {other}; add {other} again"
+                if inner
+                else f"it contains tracked {other}"
+            )
+            raise InvalidInput(f"Cannot track {rel}: {hint}.")
+    versions = []
+    for rel in rels:
+        progress = progress_for(rel) if progress_for is not None else None
+        versions.append(snapshot_path(ctx, rel, progress))
+    results = []
+    with update_lock(ctx.root) as lock:
+        for version in versions:
+            previous = lock.data.get(version.path)
+            lock.data[version.path] = version
+            results.append(AddResult(version, previous.oid if previous else None))
+    ensure_gitignored(ctx.root, [v.path for v in versions])
+    return results
+
+
+def ensure_gitignored(root: Path, rels: list[str]) -> None:
+    """Add ``/path`` lines for tracked data to the project's .gitignore (once)."""
+    path = root / ".gitignore"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    wanted = [f"/{rel}" for rel in rels if f"/{rel}" not in lines]
+    if not wanted:
+        return
+    if GITIGNORE_HEADER not in lines:
+        if lines and lines[-1].strip():
+            lines.append("")
+        lines.append(GITIGNORE_HEADER)
+    lines.extend(wanted)
+    tmp = path.with_name(".gitignore.keel-tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)

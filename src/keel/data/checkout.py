@@ -1,0 +1,180 @@
+"""``keel data checkout``: make tracked paths hold the versions keel.lock records."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from keel.core.errors import Conflict, NotFound
+from keel.data.context import DataContext
+from keel.data.lockfile import LockFile, TrackedPath, read_lock, update_lock
+from keel.data.paths import project_path
+from keel.data.status import recorded_files
+from keel.objects.materialize import choose_method, materialize
+from keel.objects.snapshot import Progress, identify, scan
+
+
+@dataclass
+class CheckoutResult:
+    path: str
+    oid: str
+    written: int
+    removed: int
+    unchanged: int
+    method: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _targets(
+    ctx: DataContext, lock: LockFile, user_paths: list[str] | None, cwd: Path | None
+) -> list[TrackedPath]:
+    if not user_paths:
+        return [lock.data[p] for p in sorted(lock.data)]
+    chosen = []
+    for user_path in user_paths:
+        rel = project_path(ctx.root, user_path, cwd)
+        if rel not in lock.data:
+            known = ", ".join(sorted(lock.data)) or "nothing"
+            raise NotFound(f"{rel} is not tracked in that keel.lock (it tracks {known}).")
+        chosen.append(lock.data[rel])
+    return chosen
+
+
+def missing_objects(ctx: DataContext, tracked: TrackedPath) -> list[str]:
+    """Objects a version needs that the local store lacks (its trees must be local)."""
+    if tracked.kind == "file":
+        return [] if ctx.store.exists(tracked.oid) else [tracked.oid]
+    return [entry.oid for entry in recorded_files(ctx, tracked).values() if not ctx.store.exists(entry.oid)]
+
+
+def checkout_path(
+    ctx: DataContext, tracked: TrackedPath, force: bool, progress: Progress | None = None
+) -> CheckoutResult:
+    target = ctx.root / tracked.path
+    wanted = recorded_files(ctx, tracked)
+    # What the workspace holds now (empty when the path is missing or of the other kind).
+    current = _current_oids(ctx, tracked, target)
+    if not force:
+        # Overwriting content Keel has stored loses nothing (it can be checked out again);
+        # content it has never seen would be lost.
+        lost = sorted(
+            rel
+            for rel, oid in current.items()
+            if not ctx.store.exists(oid) and (rel not in wanted or wanted[rel].oid != oid)
+        )
+        if lost:
+            example = f"{tracked.path}/{lost[0]}" if lost[0] else tracked.path
+            raise Conflict(
+                f"{len(lost)} file(s) in {tracked.path} hold changes Keel has not stored (e.g. {example}) "
+                f"and checkout would overwrite them; record them with `keel data add {tracked.path}` "
+                "or pass --force to discard them."
+            )
+    lacking = [e.oid for e in wanted.values() if not ctx.store.exists(e.oid)]
+    if lacking:
+        raise NotFound(
+            f"{len(lacking)} object(s) of {tracked.path} are not in the local store; "
+            "run `keel pull` (or add a remote with `keel remote add`)."
+        )
+    if tracked.kind == "file":
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        method = choose_method(ctx.link, ctx.store, target.parent, ctx.cache)
+        entry = wanted[""]
+        if current.get("") == entry.oid:
+            return CheckoutResult(tracked.path, tracked.oid, 0, 0, 1, method)
+        materialize(ctx.store, entry.oid, target, method, entry.executable)
+        _remember(ctx, tracked.path, {"": target}, {"": entry.oid})
+        return CheckoutResult(tracked.path, tracked.oid, 1, 0, 0, method)
+    if target.exists() and not target.is_dir():
+        target.unlink()
+    target.mkdir(parents=True, exist_ok=True)
+    method = choose_method(ctx.link, ctx.store, target, ctx.cache)
+    extra = [rel for rel in current if rel not in wanted]
+    for rel in extra:
+        os.unlink(target / rel)
+    _prune_empty_dirs(target)
+    todo = [(rel, e) for rel, e in wanted.items() if current.get(rel) != e.oid]
+    folders = {(target / rel).parent for rel, _ in todo}
+    for folder in sorted(folders):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def work(item: tuple[str, Any]) -> str:
+        rel, entry = item
+        dest = target / rel
+        if dest.is_dir() and not dest.is_symlink():
+            shutil.rmtree(dest)
+        materialize(ctx.store, entry.oid, dest, method, entry.executable)
+        return rel
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=ctx.jobs) as pool:
+        for _ in pool.map(work, todo, chunksize=64):
+            done += 1
+            if progress and done % 256 == 0:
+                progress(256)
+    if progress:
+        progress(done % 256 + (len(wanted) - len(todo)))
+    _remember(ctx, tracked.path, {rel: target / rel for rel, _ in todo}, {rel: e.oid for rel, e in todo})
+    return CheckoutResult(tracked.path, tracked.oid, len(todo), len(extra), len(wanted) - len(todo), method)
+
+
+def _current_oids(ctx: DataContext, tracked: TrackedPath, target: Path) -> dict[str, str]:
+    if not target.exists():
+        return {}
+    found = scan(target)
+    if (found.kind == "file") != (tracked.kind == "file"):
+        return {}
+    return identify(found.files, tracked.path, ctx.cache, None, ctx.jobs)
+
+
+def _remember(ctx: DataContext, prefix: str, paths: dict[str, Path], oids: dict[str, str]) -> None:
+    """Record the stat of files just written, so the next status need not hash them."""
+    rows = []
+    for rel, path in paths.items():
+        st = os.stat(path)
+        key = f"{prefix}/{rel}" if rel else prefix
+        rows.append((key, (st.st_ino, st.st_mtime_ns, st.st_size), oids[rel]))
+    ctx.cache.save(rows)
+
+
+def _prune_empty_dirs(top: Path) -> None:
+    for folder, dirs, files in os.walk(top, topdown=False):
+        if folder != str(top) and not dirs and not files:
+            try:
+                os.rmdir(folder)
+            except OSError:
+                pass
+
+
+def data_checkout(
+    ctx: DataContext,
+    user_paths: list[str] | None = None,
+    lock: LockFile | None = None,
+    force: bool = False,
+    cwd: Path | None = None,
+    progress_for: Any = None,
+) -> list[CheckoutResult]:
+    """Check out ``user_paths`` (default: all) as recorded in ``lock`` (default: keel.lock).
+
+    When ``lock`` comes from another revision, keel.lock is updated to record what was
+    checked out, so `keel data status` stays truthful.
+    """
+    workspace_lock = read_lock(ctx.root)
+    source = lock if lock is not None else workspace_lock
+    targets = _targets(ctx, source, user_paths, cwd)
+    results = []
+    for tracked in targets:
+        progress = progress_for(tracked.path, tracked.files) if progress_for is not None else None
+        results.append(checkout_path(ctx, tracked, force, progress))
+    if lock is not None:
+        with update_lock(ctx.root) as updated:
+            for tracked in targets:
+                updated.data[tracked.path] = tracked
+    return results

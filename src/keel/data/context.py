@@ -1,0 +1,47 @@
+"""What every data command works with: the project, its object store, trees and stat cache."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from keel.core.workspace import Workspace, open_workspace
+from keel.objects.object_store import ObjectStore
+from keel.objects.stat_cache import StatCache
+from keel.objects.trees import Trees
+
+
+@dataclass
+class DataContext:
+    workspace: Workspace
+    store: ObjectStore
+    trees: Trees
+    cache: StatCache
+
+    @property
+    def root(self) -> Path:
+        return self.workspace.root
+
+    @property
+    def jobs(self) -> int:
+        configured: int = self.workspace.settings.jobs
+        # Hashing small files and transfers wait on I/O: more threads than cores pays.
+        return configured if configured > 0 else min(32, (os.cpu_count() or 2) * 4)
+
+    @property
+    def link(self) -> str:
+        return str(self.workspace.settings.data_link)
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+def open_data(start: Path | None = None, workspace: Workspace | None = None) -> DataContext:
+    workspace = workspace or open_workspace(start)
+    state = workspace.state_dir
+    if not state.is_dir():  # a fresh clone: .keel/ is local state, never committed
+        state.mkdir(parents=True, exist_ok=True)
+        (state / ".gitignore").write_text("*\n", encoding="utf-8")
+    store = ObjectStore(workspace.objects_dir)
+    return DataContext(workspace, store, Trees(store), StatCache(workspace.state_dir / "state.db"))

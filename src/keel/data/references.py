@@ -1,0 +1,97 @@
+"""Which objects are in use: by keel.lock (now and on every branch and tag) and by runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from keel.core.errors import IntegrityError
+from keel.data.context import DataContext
+from keel.data.git_revs import git, lock_at
+from keel.data.lockfile import LockFile, TrackedPath, read_lock
+
+
+@dataclass
+class References:
+    #: object id → one workspace path that uses it (for messages)
+    objects: dict[str, str] = field(default_factory=dict)
+    #: tree ids whose listing was not available locally (their contents are unknown)
+    unlisted: set[str] = field(default_factory=set)
+    #: tree ids whose listing is corrupt (their contents are unknown too)
+    corrupt: set[str] = field(default_factory=set)
+
+    def add_version(self, ctx: DataContext, tracked: TrackedPath, label: str = "") -> None:
+        where = f"{tracked.path}{label}"
+        self.objects.setdefault(tracked.oid, where)
+        if tracked.kind != "dir":
+            return
+        stack = [(tracked.oid, where)]
+        while stack:
+            oid, prefix = stack.pop()
+            if not ctx.store.exists(oid):
+                self.unlisted.add(oid)
+                continue
+            try:
+                entries = ctx.trees.get(oid)
+            except IntegrityError:
+                self.corrupt.add(oid)
+                continue
+            for entry in entries:
+                path = f"{prefix}/{entry.name}"
+                if entry.oid not in self.objects:
+                    self.objects[entry.oid] = path
+                    if entry.kind == "dir":
+                        stack.append((entry.oid, path))
+
+
+def lock_refs(ctx: DataContext) -> list[tuple[str, LockFile]]:
+    """keel.lock of the workspace and of every local branch and tag (label, lock)."""
+    found = [("workspace", read_lock(ctx.root))]
+    listing = git(ctx.root, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags")
+    if listing.returncode == 0:
+        for ref in listing.stdout.split():
+            found.append((ref, lock_at(ctx.root, ref)))
+    return found
+
+
+def run_objects(ctx: DataContext) -> Iterable[tuple[str, str]]:
+    """(object id, description) of every object a run refers to: artifacts, diffs, package lists."""
+    import json
+
+    from sqlalchemy import select
+
+    from keel.store.database import Database
+    from keel.store.schema import artifacts, runs
+
+    db = Database(ctx.workspace.db_url, ctx.workspace.settings)
+    try:
+        with db.read() as conn:
+            for run_id, name, oid in conn.execute(
+                select(artifacts.c.run_id, artifacts.c.name, artifacts.c.oid)
+            ):
+                yield oid, f"run {run_id[:8]} artifact {name}"
+            for run_id, text in conn.execute(select(runs.c.id, runs.c.context)):
+                try:
+                    context = json.loads(text)
+                except ValueError:
+                    continue
+                git_info = context.get("git") or {}
+                if git_info.get("diff"):
+                    yield git_info["diff"], f"run {run_id[:8]} git diff"
+                packages = context.get("packages") or {}
+                if packages.get("oid"):
+                    yield packages["oid"], f"run {run_id[:8]} package list"
+    finally:
+        db.dispose()
+
+
+def all_references(ctx: DataContext, workspace_only: bool = False) -> References:
+    refs = References()
+    locks = [("workspace", read_lock(ctx.root))] if workspace_only else lock_refs(ctx)
+    for label, lock in locks:
+        suffix = "" if label == "workspace" else f"@{label}"
+        for tracked in lock.data.values():
+            refs.add_version(ctx, tracked, suffix)
+    for oid, where in run_objects(ctx):
+        refs.objects.setdefault(oid, where)
+    return refs

@@ -1,0 +1,186 @@
+"""``keel push`` / ``keel pull``: only missing objects, in parallel, safe to interrupt.
+
+Push sends file objects first and trees last, children before parents, so even an
+interrupted push never leaves the remote with a tree whose contents it lacks. Pull fetches
+trees first (to learn what a version holds), then the missing files; each download lands
+in a temporary file, is verified against its id, and only then joins the store. Rerunning
+either after an interruption transfers what is still missing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from keel.core.errors import IntegrityError, NotFound
+from keel.data.context import DataContext
+from keel.data.lockfile import TrackedPath
+from keel.objects.remote import Remote
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class TransferResult:
+    remote: str
+    transferred: int = 0
+    present: int = 0
+    bytes: int = 0
+    repaired: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[list[str], list[str]]:
+    """(file object ids, tree ids children-first) of a version; its trees must be local."""
+    if tracked.kind == "file":
+        return [tracked.oid], []
+    files: list[str] = []
+    trees: list[str] = []
+
+    def visit(oid: str) -> None:
+        for entry in ctx.trees.get(oid):
+            if entry.kind == "dir":
+                visit(entry.oid)
+            else:
+                files.append(entry.oid)
+        trees.append(oid)
+
+    visit(tracked.oid)
+    return files, trees
+
+
+def _parallel(jobs: int, items: list[str], work: Callable[[str], int], progress: Progress | None) -> int:
+    total = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for size in pool.map(work, items):
+            total += size
+            if progress:
+                progress(1)
+    return total
+
+
+def push(
+    ctx: DataContext,
+    remote: Remote,
+    versions: list[TrackedPath],
+    progress_start: Callable[[int], Progress] | None = None,
+) -> TransferResult:
+    """Send the objects of ``versions`` that the remote lacks."""
+    result = TransferResult(remote.name)
+    files: list[str] = []
+    trees: list[str] = []
+    for tracked in versions:
+        if tracked.kind == "dir" and not ctx.store.exists(tracked.oid):
+            raise NotFound(
+                f"{tracked.path} ({tracked.oid[:12]}…) is not in the local store; nothing to push for it."
+            )
+        f, t = _tree_order(ctx, tracked)
+        files += f
+        trees += t
+    wanted = list(dict.fromkeys(files + trees))  # files first, trees children-first
+    lacking_locally = [oid for oid in wanted if not ctx.store.exists(oid)]
+    if lacking_locally:
+        raise NotFound(
+            f"{len(lacking_locally)} object(s) to push are not in the local store (e.g. {lacking_locally[0][:12]}…); "
+            "run `keel data verify` to see which paths they belong to."
+        )
+    on_remote = remote.list_oids()
+    todo = [oid for oid in wanted if oid not in on_remote]
+    result.present = len(wanted) - len(todo)
+    progress = progress_start(len(todo)) if progress_start and todo else None
+
+    def send(oid: str) -> int:
+        path = ctx.store.path(oid)
+        remote.upload(oid, path)
+        return os.path.getsize(path)
+
+    # Files in parallel; then trees, also in parallel but only once every file is up.
+    todo_files = [oid for oid in todo if oid not in set(trees)]
+    todo_trees = [oid for oid in todo if oid in set(trees)]
+    result.bytes = _parallel(ctx.jobs, todo_files, send, progress)
+    for oid in todo_trees:  # children before parents
+        result.bytes += send(oid)
+        if progress:
+            progress(1)
+    result.transferred = len(todo)
+    return result
+
+
+def _receive(ctx: DataContext, remote: Remote, oid: str) -> int:
+    with tempfile.TemporaryDirectory(dir=ctx.workspace.state_dir, prefix="pull-") as scratch:
+        tmp = Path(scratch) / oid
+        remote.download(oid, tmp)
+        size = os.path.getsize(tmp)
+        ctx.store.add_verified(oid, tmp)
+    return size
+
+
+def fetch(
+    ctx: DataContext,
+    remote: Remote,
+    versions: list[TrackedPath],
+    force: bool = False,
+    progress_start: Callable[[int], Progress] | None = None,
+) -> TransferResult:
+    """Bring the objects of ``versions`` into the local store.
+
+    With ``force``, local objects are rehashed and corrupt ones replaced from the remote.
+    """
+    result = TransferResult(remote.name)
+    chosen = versions
+    # Trees first, level by level, so their contents can be listed.
+    for tracked in chosen:
+        if tracked.kind == "dir":
+            _fetch_trees(ctx, remote, tracked.oid, force, result)
+    wanted: list[str] = []
+    for tracked in chosen:
+        files, _ = _tree_order(ctx, tracked)
+        wanted += files
+    wanted = list(dict.fromkeys(wanted))
+    if force:
+        corrupt = [oid for oid in wanted if ctx.store.exists(oid) and not _intact(ctx, oid)]
+        for oid in corrupt:
+            _drop_local(ctx, oid)
+        result.repaired += corrupt
+    todo = [oid for oid in wanted if not ctx.store.exists(oid)]
+    result.present = len(wanted) - len(todo)
+    progress = progress_start(len(todo)) if progress_start and todo else None
+    result.bytes = _parallel(ctx.jobs, todo, lambda oid: _receive(ctx, remote, oid), progress)
+    result.transferred = len(todo)
+    return result
+
+
+def _intact(ctx: DataContext, oid: str) -> bool:
+    try:
+        ctx.store.verify(oid)
+        return True
+    except IntegrityError:
+        return False
+
+
+def _drop_local(ctx: DataContext, oid: str) -> None:
+    path = ctx.store.path(oid)
+    try:
+        os.chmod(path, 0o644)
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fetch_trees(ctx: DataContext, remote: Remote, oid: str, force: bool, result: TransferResult) -> None:
+    if ctx.store.exists(oid) and force and not _intact(ctx, oid):
+        _drop_local(ctx, oid)
+        result.repaired.append(oid)
+    if not ctx.store.exists(oid):
+        result.bytes += _receive(ctx, remote, oid)
+        result.transferred += 1
+    for entry in ctx.trees.get(oid):
+        if entry.kind == "dir":
+            _fetch_trees(ctx, remote, entry.oid, force, result)

@@ -1,0 +1,267 @@
+"""Remotes: object stores elsewhere — a folder, or anything fsspec reaches (S3, GCS, Azure…).
+
+A remote holds objects in the same layout as the local store (``<base>/ab/cdef…``) and never
+holds a partial object: a folder remote writes a temporary file and renames it into place
+(temporary names start with ``.`` and are never listed as objects); object stores (S3 and
+the like) only make an upload visible once it is complete.
+
+Errors from the remote's client are translated here into one-line Keel errors naming the
+remote and what to check (reachability, credentials, the bucket).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from keel.core.errors import InvalidInput, KeelError, NotFound, RemoteUnavailable
+from keel.core.hashing import is_oid
+from keel.objects.object_store import _rename_noreplace, _unlink_quietly
+
+_ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
+
+
+class Remote(Protocol):
+    name: str
+    url: str
+
+    def list_oids(self) -> set[str]: ...
+
+    def list_times(self) -> dict[str, float | None]: ...
+
+    def upload(self, oid: str, local: Path) -> None: ...
+
+    def download(self, oid: str, dest: Path) -> None: ...
+
+    def delete(self, oid: str) -> None: ...
+
+    def stale_temporaries(self) -> list[str]: ...
+
+
+def _split(oid: str) -> tuple[str, str]:
+    return oid[:2], oid[2:]
+
+
+class FolderRemote:
+    """A remote in a local (or mounted) folder."""
+
+    def __init__(self, name: str, url: str, base: Path) -> None:
+        self.name, self.url, self.base = name, url, base
+
+    def _path(self, oid: str) -> Path:
+        shard, rest = _split(oid)
+        return self.base / shard / rest
+
+    def _ensure_base(self) -> None:
+        if not self.base.exists():
+            parent = self.base.parent
+            if not parent.exists():
+                raise RemoteUnavailable(
+                    f"Remote {self.name} ({self.url}): {parent} does not exist; create it or fix the URL "
+                    f"(keel remote add {self.name} URL)."
+                )
+            self.base.mkdir(exist_ok=True)
+
+    def list_oids(self) -> set[str]:
+        if not self.base.exists():
+            return set()
+        found: set[str] = set()
+        for shard in os.listdir(self.base):
+            if len(shard) != 2:
+                continue
+            try:
+                names = os.listdir(self.base / shard)
+            except NotADirectoryError:
+                continue
+            found.update(shard + n for n in names if len(n) == 62 and not n.startswith("."))
+        return found
+
+    def list_times(self) -> dict[str, float | None]:
+        """Object ids with their modification time (seconds since the epoch)."""
+        times: dict[str, float | None] = {}
+        for oid in self.list_oids():
+            try:
+                times[oid] = os.stat(self._path(oid)).st_mtime
+            except FileNotFoundError:
+                continue
+        return times
+
+    def upload(self, oid: str, local: Path) -> None:
+        self._ensure_base()
+        target = self._path(oid)
+        target.parent.mkdir(exist_ok=True)
+        tmp = target.parent / f".tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            shutil.copyfile(local, tmp)
+            os.chmod(tmp, 0o444)
+            if not _rename_noreplace(tmp, target):
+                try:
+                    os.link(tmp, target)
+                except FileExistsError:
+                    pass
+        finally:
+            _unlink_quietly(tmp)
+
+    def download(self, oid: str, dest: Path) -> None:
+        try:
+            shutil.copyfile(self._path(oid), dest)
+        except FileNotFoundError:
+            raise NotFound(f"Object {oid[:12]}… is not on remote {self.name} ({self.url}).") from None
+
+    def delete(self, oid: str) -> None:
+        _unlink_quietly(self._path(oid))
+
+    def stale_temporaries(self) -> list[str]:
+        if not self.base.exists():
+            return []
+        found = []
+        for shard in os.listdir(self.base):
+            folder = self.base / shard
+            if folder.is_dir():
+                found += [str(folder / n) for n in os.listdir(folder) if n.startswith(".tmp-")]
+        return found
+
+
+class FsspecRemote:
+    """A remote reached through fsspec (``s3://bucket/prefix`` and any other fsspec URL)."""
+
+    def __init__(self, name: str, url: str, options: Mapping[str, Any]) -> None:
+        import fsspec
+
+        self.name, self.url = name, url
+        protocol, _, rest = url.partition("://")
+        self.protocol = protocol
+        self.base = rest.rstrip("/")
+        try:
+            with self._errors():
+                self.fs = fsspec.filesystem(protocol, **dict(options))
+        except (ImportError, ValueError) as exc:
+            hint = " (pip install 'keel[s3]')" if protocol in ("s3", "s3a") else ""
+            raise InvalidInput(f"Remote {name}: cannot use {protocol}:// URLs here{hint}: {exc}.") from None
+
+    def _key(self, oid: str) -> str:
+        shard, rest = _split(oid)
+        return f"{self.base}/{shard}/{rest}"
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except KeelError:
+            raise
+        except FileNotFoundError:
+            raise
+        except PermissionError as exc:
+            raise RemoteUnavailable(
+                f"Remote {self.name} ({self.url}) refused access: {_first_line(exc)}; check the credentials "
+                "(for S3: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE) and the bucket's permissions."
+            ) from None
+        except (OSError, ConnectionError, TimeoutError) as exc:
+            raise RemoteUnavailable(
+                f"Remote {self.name} ({self.url}) is unreachable: {_first_line(exc)}; check the URL, "
+                "the network and the endpoint."
+            ) from None
+        except Exception as exc:  # noqa: BLE001 - client libraries raise their own types
+            text = _first_line(exc)
+            lowered = text.lower()
+            if any(
+                w in lowered
+                for w in (
+                    "credential",
+                    "accessdenied",
+                    "access denied",
+                    "signature",
+                    "invalidaccesskey",
+                    "forbidden",
+                )
+            ):
+                raise RemoteUnavailable(
+                    f"Remote {self.name} ({self.url}) refused the credentials: {text}; check "
+                    "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)."
+                ) from None
+            if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
+                raise RemoteUnavailable(
+                    f"Remote {self.name} ({self.url}): the bucket does not exist; create it or fix the URL."
+                ) from None
+            raise RemoteUnavailable(f"Remote {self.name} ({self.url}) failed: {text}.") from None
+
+    def list_oids(self) -> set[str]:
+        return set(self.list_times())
+
+    def list_times(self) -> dict[str, float | None]:
+        with self._errors():
+            try:
+                listing = self.fs.find(self.base, detail=True)
+            except FileNotFoundError:
+                return {}
+        found: dict[str, float | None] = {}
+        for path, info in listing.items():
+            parts = str(path).rstrip("/").rsplit("/", 2)
+            if len(parts) == 3 and len(parts[1]) == 2 and not parts[2].startswith("."):
+                oid = parts[1] + parts[2]
+                if is_oid(oid):
+                    found[oid] = _modified(info)
+        return found
+
+    def upload(self, oid: str, local: Path) -> None:
+        key = self._key(oid)
+        with self._errors():
+            if self.protocol in _ATOMIC_PUT:
+                self.fs.put_file(str(local), key)
+                return
+            tmp = f"{self.base}/{oid[:2]}/.tmp-{os.getpid()}-{os.urandom(4).hex()}"
+            self.fs.put_file(str(local), tmp)
+            self.fs.mv(tmp, key)
+
+    def download(self, oid: str, dest: Path) -> None:
+        try:
+            with self._errors():
+                self.fs.get_file(self._key(oid), str(dest))
+        except FileNotFoundError:
+            raise NotFound(f"Object {oid[:12]}… is not on remote {self.name} ({self.url}).") from None
+
+    def delete(self, oid: str) -> None:
+        with self._errors():
+            try:
+                self.fs.rm_file(self._key(oid))
+            except FileNotFoundError:
+                pass
+
+    def stale_temporaries(self) -> list[str]:
+        return []
+
+
+def _modified(info: Mapping[str, Any]) -> float | None:
+    value = info.get("LastModified") or info.get("mtime") or info.get("last_modified")
+    if value is None:
+        return None
+    if hasattr(value, "timestamp"):
+        return float(value.timestamp())
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def open_remote(
+    name: str, url: str, options: Mapping[str, Any] | None = None, root: Path | None = None
+) -> Remote:
+    """The remote at ``url``: ``file://`` URLs and plain paths are folders (relative paths
+    are relative to the project root), anything else goes through fsspec."""
+    if url.startswith("file://"):
+        return FolderRemote(name, url, Path(url[len("file://") :]))
+    if "://" not in url:
+        path = Path(url).expanduser()
+        if not path.is_absolute() and root is not None:
+            path = root / path
+        return FolderRemote(name, url, path)
+    return FsspecRemote(name, url, options or {})

@@ -1,0 +1,192 @@
+"""Scanning a file or folder of the workspace, hashing what changed, building its trees.
+
+``scan`` walks a path (following symbolic links, refusing loops) and stats every file;
+``identify`` gives each file its object id — from the stat cache when (inode, mtime, size)
+are unchanged, else by hashing (and, when storing, copying into the store) in parallel
+threads; ``build_tree`` assembles the folder's trees bottom-up.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_module
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from keel.core.errors import InvalidInput, NotFound
+from keel.core.hashing import hash_bytes, hash_file
+from keel.objects.object_store import ObjectStore, _check_unchanged
+from keel.objects.stat_cache import StatCache, StatKey
+from keel.objects.trees import TreeEntry, Trees
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    rel: str  # relative to the tracked path ("" when the tracked path is the file itself)
+    path: str  # absolute path
+    key: StatKey
+    executable: bool
+    stat: os.stat_result
+
+
+@dataclass(frozen=True)
+class Scan:
+    kind: str  # "file" or "dir"
+    files: list[ScannedFile]
+
+
+def _key(st: os.stat_result) -> StatKey:
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def scan(path: Path) -> Scan:
+    """Every file at or below ``path`` with its stat. Symbolic links are followed."""
+    try:
+        top = os.stat(path)
+    except FileNotFoundError:
+        raise NotFound(f"{path} does not exist.") from None
+    except OSError as exc:
+        if exc.errno == 40:  # ELOOP
+            raise InvalidInput(f"{path} is a symbolic link loop; remove or fix the link.") from None
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from None
+    if stat_module.S_ISREG(top.st_mode):
+        return Scan("file", [ScannedFile("", str(path), _key(top), bool(top.st_mode & 0o100), top)])
+    if not stat_module.S_ISDIR(top.st_mode):
+        raise InvalidInput(f"{path} is neither a file nor a folder.")
+    files: list[ScannedFile] = []
+    seen = {(top.st_dev, top.st_ino)}
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(str(path), "", frozenset(seen))]
+    while stack:
+        folder, rel, ancestors = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            raise InvalidInput(f"Cannot read folder {folder}: {exc.strerror}.") from None
+        for entry in entries:
+            name = entry.name
+            if "\n" in name or "\r" in name:
+                raise InvalidInput(
+                    f"{entry.path!r}: file names with line breaks are not supported; rename it."
+                )
+            child_rel = f"{rel}{name}"
+            try:
+                st = entry.stat(follow_symlinks=True)
+            except FileNotFoundError:
+                if entry.is_symlink():
+                    raise InvalidInput(f"{entry.path} is a broken symbolic link; remove or fix it.") from None
+                continue  # deleted while we walked
+            except OSError as exc:
+                if exc.errno == 40:
+                    raise InvalidInput(
+                        f"{entry.path} is a symbolic link loop; remove or fix the link."
+                    ) from None
+                raise InvalidInput(f"Cannot read {entry.path}: {exc.strerror}.") from None
+            if stat_module.S_ISDIR(st.st_mode):
+                ident = (st.st_dev, st.st_ino)
+                if ident in ancestors:
+                    raise InvalidInput(
+                        f"{entry.path} is a symbolic link back into a folder above it (a loop); remove the link."
+                    )
+                stack.append((entry.path, child_rel + "/", ancestors | {ident}))
+            elif stat_module.S_ISREG(st.st_mode):
+                files.append(ScannedFile(child_rel, entry.path, _key(st), bool(st.st_mode & 0o100), st))
+    files.sort(key=lambda f: f.rel)
+    return Scan("dir", files)
+
+
+def identify(
+    files: list[ScannedFile],
+    cache_prefix: str,
+    cache: StatCache,
+    store: ObjectStore | None,
+    jobs: int,
+    progress: Progress | None = None,
+) -> dict[str, str]:
+    """Object id of every file (rel → oid). With ``store``, files are also stored.
+
+    ``cache_prefix`` is the tracked path relative to the project root; stat cache entries
+    are keyed ``cache_prefix/rel``.
+    """
+    known = cache.load(cache_prefix)
+    oids: dict[str, str] = {}
+    todo: list[ScannedFile] = []
+    for file in files:
+        cache_path = _cache_path(cache_prefix, file.rel)
+        hit = known.get(cache_path)
+        if hit is not None and hit[0] == file.key and (store is None or store.exists(hit[1])):
+            oids[file.rel] = hit[1]
+        else:
+            todo.append(file)
+    if progress and oids:
+        progress(len(oids))
+
+    def work(file: ScannedFile) -> tuple[str, str]:
+        if store is not None:
+            oid, _ = store.put_file(Path(file.path), file.stat)
+        elif file.key[2] <= (8 << 20):
+            with open(file.path, "rb") as fh:
+                data = fh.read()
+            _check_unchanged(Path(file.path), file.stat)
+            oid = hash_bytes(data)
+        else:
+            oid = hash_file(Path(file.path))
+            _check_unchanged(Path(file.path), file.stat)
+        return file.rel, oid
+
+    fresh: list[tuple[str, StatKey, str]] = []
+    if todo:
+        big = [f for f in todo if f.key[2] > (8 << 20)]
+        small = [f for f in todo if f.key[2] <= (8 << 20)]
+        # Big files already use every core for hashing: one at a time. Small files: a pool.
+        results = [work(f) for f in big]
+        if progress and big:
+            progress(len(big))
+        if small:
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                for index, result in enumerate(pool.map(work, small, chunksize=64), 1):
+                    results.append(result)
+                    if progress and index % 256 == 0:
+                        progress(256)
+            if progress:
+                progress(len(small) % 256)
+        by_rel = {f.rel: f for f in todo}
+        for rel, oid in results:
+            oids[rel] = oid
+            fresh.append((_cache_path(cache_prefix, rel), by_rel[rel].key, oid))
+    cache.save(fresh)
+    return oids
+
+
+def _cache_path(prefix: str, rel: str) -> str:
+    return f"{prefix}/{rel}" if rel else prefix
+
+
+def build_tree(files: list[ScannedFile], oids: dict[str, str], trees: Trees) -> tuple[str, int, int]:
+    """Store the trees of a scanned folder; return (root tree id, total size, file count).
+
+    Empty folders are not recorded (as in git).
+    """
+    children: dict[str, list[TreeEntry]] = {"": []}
+    for file in files:
+        parent, _, name = file.rel.rpartition("/")
+        if parent not in children:
+            folder = parent
+            while folder not in children:  # create the missing ancestors too
+                children[folder] = []
+                folder = folder.rpartition("/")[0]
+        children[parent].append(TreeEntry(name, "file", oids[file.rel], file.key[2], 1, file.executable))
+    # Deepest folders first: a folder's subtrees are stored before the folder itself.
+    for folder in sorted(children, key=lambda f: f.count("/") + (1 if f else 0), reverse=True):
+        entries = children[folder]
+        oid = trees.put(entries)
+        size = sum(e.size for e in entries)
+        count = sum(e.files for e in entries)
+        if not folder:
+            return oid, size, count
+        parent, _, name = folder.rpartition("/")
+        children[parent].append(TreeEntry(name, "dir", oid, size, count))
+    raise AssertionError("unreachable: the root folder is always processed last")

@@ -1,0 +1,142 @@
+"""The object store's data-versioning parts: trees, the stat cache, changing files, links."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from keel.core.errors import FileChanged, InvalidInput
+from keel.objects.materialize import choose_method, materialize
+from keel.objects.object_store import ObjectStore
+from keel.objects.snapshot import build_tree, identify, scan
+from keel.objects.stat_cache import StatCache
+from keel.objects.trees import TreeEntry, Trees, decode_tree, encode_tree
+from tests.data.conftest import write_files
+
+
+def _snapshot(folder: Path, store: ObjectStore, cache: StatCache) -> str:
+    found = scan(folder)
+    oids = identify(found.files, "data", cache, store, jobs=4)
+    return build_tree(found.files, oids, Trees(store))[0]
+
+
+def test_trees_are_canonical() -> None:
+    a = [TreeEntry("b", "file", "1" * 64, 3), TreeEntry("a", "dir", "2" * 64, 10, 4)]
+    assert encode_tree(a) == encode_tree(list(reversed(a)))
+    assert decode_tree(encode_tree(a)) == sorted(a, key=lambda e: e.name)
+
+
+def test_one_changed_file_rewrites_only_the_trees_on_its_path(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_files(
+        data, {f"x/y/f{i}.txt": f"{i}" for i in range(5)} | {f"z/g{i}.txt": f"g{i}" for i in range(5)}
+    )
+    store = ObjectStore(tmp_path / "objects")
+    cache = StatCache(tmp_path / "state.db")
+    first = _snapshot(data, store, cache)
+    before = set(store.iter_oids())
+    (data / "x" / "y" / "f0.txt").write_text("changed")
+    second = _snapshot(data, store, cache)
+    new = set(store.iter_oids()) - before
+    trees = Trees(store)
+    assert second != first
+    # The new file, and the trees of x/y, x and the root: nothing under z.
+    assert len(new) == 4
+    z_before = next(e for e in Trees(store).get(first) if e.name == "z")
+    z_after = next(e for e in trees.get(second) if e.name == "z")
+    assert z_before.oid == z_after.oid
+    files = dict(trees.walk_files(second))
+    assert len(files) == 10 and files["x/y/f0.txt"].size == len("changed")
+
+
+def test_unchanged_files_are_not_rehashed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_files(data, {"a.txt": "hello", "b.txt": "world"})
+    cache = StatCache(tmp_path / "state.db")
+    found = scan(data)
+    first = identify(found.files, "data", cache, None, jobs=2)
+    # Change the content but keep inode, size and mtime: only a rehash could notice.
+    target = data / "a.txt"
+    st = os.stat(target)
+    with open(target, "r+b") as fh:
+        fh.write(b"HELLO")
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    again = identify(scan(data).files, "data", cache, None, jobs=2)
+    assert again == first  # served from the stat cache
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert identify(scan(data).files, "data", cache, None, jobs=2)["a.txt"] != first["a.txt"]
+
+
+def test_a_file_changing_while_it_is_stored_is_refused(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    source = tmp_path / "growing.bin"
+    source.write_bytes(b"x" * 1000)
+    stale = os.stat(source)
+    with open(source, "ab") as fh:
+        fh.write(b"more")  # it changed after Keel looked at it
+    with pytest.raises(FileChanged, match="changed while Keel was reading it"):
+        store.put_file(source, stale)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 << 20))  # the large-file path: hash, then kernel copy
+    stale = os.stat(big)
+    os.utime(big, ns=(stale.st_atime_ns, stale.st_mtime_ns + 5))
+    with pytest.raises(FileChanged):
+        store.put_file(big, stale)
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []  # nothing half-written
+
+
+def test_large_files_are_stored_and_existing_objects_never_rewritten(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    big = tmp_path / "big.bin"
+    payload = os.urandom(20 << 20)
+    big.write_bytes(payload)
+    oid, size = store.put_file(big)
+    assert size == len(payload)
+    store.verify(oid)
+    inode = store.path(oid).stat().st_ino
+    assert store.put_file(big)[0] == oid
+    assert store.path(oid).stat().st_ino == inode
+
+
+def test_scan_refuses_loops_broken_links_and_odd_names(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_files(data, {"sub/a.txt": "a"})
+    os.symlink(data, data / "sub" / "loop")
+    with pytest.raises(InvalidInput, match="loop"):
+        scan(data)
+    os.unlink(data / "sub" / "loop")
+    os.symlink(tmp_path / "nowhere", data / "dangling")
+    with pytest.raises(InvalidInput, match="broken symbolic link"):
+        scan(data)
+    os.unlink(data / "dangling")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("followed")
+    os.symlink(outside, data / "link.txt")
+    found = scan(data)
+    assert [f.rel for f in found.files] == ["link.txt", "sub/a.txt"]
+
+
+@pytest.mark.parametrize("method", ["copy", "hardlink", "auto"])
+def test_materialize(tmp_path: Path, method: str) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    cache = StatCache(tmp_path / "state.db")
+    oid = store.put_bytes(b"content")
+    dest_dir = tmp_path / "ws"
+    dest_dir.mkdir()
+    chosen = choose_method(method, store, dest_dir, cache)
+    assert chosen in ("copy", "hardlink", "reflink")
+    dest = dest_dir / "file.txt"
+    dest.write_text("old")
+    materialize(store, oid, dest, chosen, executable=True)
+    assert dest.read_bytes() == b"content"
+    if chosen == "hardlink":
+        assert dest.stat().st_ino == store.path(oid).stat().st_ino
+        assert not dest.stat().st_mode & stat.S_IWUSR
+    else:
+        assert dest.stat().st_mode & stat.S_IXUSR
+        dest.write_text("edited")  # a copy is the user's: the object stays intact
+        store.verify(oid)
+    assert [p.name for p in dest_dir.iterdir()] == ["file.txt"]
