@@ -16,7 +16,15 @@ def test_quickstart_records_three_tracked_trainings(tmp_path: Path, monkeypatch:
     result = run_keel("quickstart", "demo", "--quiet", cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr
     root = tmp_path / "demo"
-    for path in ("keel.yaml", "params.yaml", "src/train.py", "data/raw", ".keel/keel.db", ".git"):
+    for path in (
+        "keel.yaml",
+        "keel.lock",
+        "params.yaml",
+        "src/train.py",
+        "data/raw/wine.csv",
+        ".keel/keel.db",
+        ".git",
+    ):
         assert (root / path).exists(), path
 
     import keel
@@ -33,13 +41,17 @@ def test_quickstart_records_three_tracked_trainings(tmp_path: Path, monkeypatch:
             assert [p.step for p in history] == [10, 20, 30, 40, 50, 60]
             names = {a.name for a in run.artifacts}
             assert names == {"confusion_matrix.json", "feature_importances.json", "stdout.log", "stderr.log"}
+            assert [(d.path, d.rows) for d in run.inputs] == [("data/raw/wine.csv", 178)]
             git = run.context["git"]
             assert git["available"] and len(git["commit"]) == 40 and not git["dirty"]
         matrix = json.loads(
             keel.get_artifact(runs[0].id, "confusion_matrix.json", tmp_path / "cm.json").read_text()
         )
         assert len(matrix["matrix"]) == 3
+        assert keel.dataset("data/raw/wine.csv").oid == runs[0].inputs[0].oid
     finally:
         reset_tracking()
+    status = run_keel("data", "status", "--json", cwd=root)
+    assert json.loads(status.stdout)[0]["state"] == "unchanged"
     again = run_keel("quickstart", "demo", cwd=tmp_path)
     assert again.returncode == 4 and "not empty" in again.stderr

@@ -16,10 +16,11 @@ from keel.cli.render import console, escape, fmt_value, new_table, short_id
 def quickstart(directory: Path, quiet: bool) -> None:
     """Create an example project in DIRECTORY (default: ./keel-quickstart) and run Keel on it.
 
-    It trains a random forest on scikit-learn's wine data set three times with different
-    depths, each as a tracked run (params, per-step metrics, artifacts, git commit,
-    environment), then shows what was recorded and how to explore it. Nothing to start:
-    everything lives in DIRECTORY (SQLite metadata store and object store in .keel/).
+    It versions scikit-learn's wine data set with `keel data add`, then trains a random
+    forest on it three times with different depths, each as a tracked run (params,
+    per-step metrics, artifacts, the data version it read, git commit, environment), and
+    shows what was recorded and how to explore it. Nothing to start: everything lives in
+    DIRECTORY (SQLite metadata store and object store in .keel/).
     """
     from keel.quickstart.runner import EXPERIMENT, run_quickstart
     from keel.tracking.queries import search_runs
@@ -55,6 +56,9 @@ def quickstart(directory: Path, quiet: bool) -> None:
         out.print(
             f"Each run recorded git commit {git['commit'][:12]}, the command, Python, packages and host."
         )
+    if best.inputs:
+        used = best.inputs[0]
+        out.print(f"…and the data version it read: {escape(used.path)} @ {used.oid[:12]} ({used.rows} rows).")
     out.print("\n[bold]Look at it[/bold]")
     for line in (
         f"cd {result.root}",
@@ -62,6 +66,7 @@ def quickstart(directory: Path, quiet: bool) -> None:
         f"keel runs show {short_id(best.id)}",
         f"keel runs compare {others}",
         f"keel runs history {short_id(best.id)} accuracy_by_trees",
+        "keel data status",
         'keel runs list --filter "metrics.accuracy > 0.9 and params.max_depth >= 2"',
     ):
         out.print(f"  $ {escape(line)}")

@@ -13,7 +13,7 @@ train:
 """
 
 TRAIN_PY = '''\
-"""Train a random forest on scikit-learn's wine data set and record it with Keel.
+"""Train a random forest on the wine data (data/raw/wine.csv) and record it with Keel.
 
 Run it as a tracked run:   keel track --experiment quickstart -- python src/train.py
 or on its own (it then starts its own run with keel.start_run).
@@ -24,8 +24,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
 import yaml
-from sklearn.datasets import load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
@@ -43,12 +43,15 @@ def main() -> None:
         params["max_depth"] = args.max_depth
 
     with keel.start_run(experiment="quickstart", params=params):
-        data = load_wine(as_frame=True)
+        # The data version this run reads, as keel.lock records it (`keel data add data/raw`).
+        dataset = keel.dataset("data/raw/wine.csv")
+        keel.log_input(dataset)
+        table = pd.read_csv("data/raw/wine.csv")
+        features, target = table.drop(columns=["target"]), table["target"]
         x_train, x_test, y_train, y_test = train_test_split(
-            data.data, data.target, test_size=params["test_size"], random_state=params["seed"],
-            stratify=data.target,
+            features, target, test_size=params["test_size"], random_state=params["seed"], stratify=target,
         )
-        keel.log_params({"dataset": "sklearn.datasets.load_wine", "rows": len(data.data)})
+        keel.log_params({"rows": len(table)})
 
         # Grow the forest ten trees at a time and log the test accuracy as it improves:
         # one metric, many steps (see it with `keel runs history RUN accuracy_by_trees`).
@@ -69,12 +72,12 @@ def main() -> None:
         f1 = f1_score(y_test, predictions, average="macro")
         keel.log_metrics({"accuracy": accuracy, "f1_macro": f1})
         keel.log_dict(
-            {"labels": [str(c) for c in data.target_names],
+            {"labels": sorted(str(c) for c in target.unique()),
              "matrix": confusion_matrix(y_test, predictions).tolist()},
             "confusion_matrix.json",
         )
         importances = sorted(
-            zip(data.feature_names, model.feature_importances_), key=lambda item: -item[1]
+            zip(features.columns, model.feature_importances_), key=lambda item: -item[1]
         )
         keel.log_dict({name: round(float(v), 4) for name, v in importances}, "feature_importances.json")
         print(f"max_depth={params['max_depth']}: accuracy={accuracy:.3f} f1_macro={f1:.3f}")
@@ -87,8 +90,9 @@ if __name__ == "__main__":
 README_MD = """\
 # Keel quickstart project
 
-Made by `keel quickstart`. It trains a random forest on scikit-learn's wine data set
-(`src/train.py`, parameters in `params.yaml`) and records every training as a Keel run.
+Made by `keel quickstart`. `data/raw/wine.csv` (scikit-learn's wine data set) is versioned
+with Keel (`keel.lock`); `src/train.py` trains a random forest on it (parameters in
+`params.yaml`), and every training is a Keel run that records the data version it read.
 
 Try:
 
@@ -96,5 +100,6 @@ Try:
     keel runs show RUN_ID               # params, metrics, artifacts, context of one run
     keel runs compare RUN_A RUN_B       # what differs between runs
     keel runs history RUN_ID accuracy_by_trees
+    keel data status                    # has the data changed since keel.lock recorded it?
     keel track --experiment quickstart -- python src/train.py --max-depth 6
 """

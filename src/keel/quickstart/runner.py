@@ -25,6 +25,7 @@ class QuickstartResult:
     run_ids: list[str] = field(default_factory=list)
     best_run: str | None = None
     git_commit: str | None = None
+    dataset_oid: str | None = None
 
 
 Say = Callable[[str], None]
@@ -49,6 +50,15 @@ def _commit_project(root: Path) -> str | None:
     return _git(root, "rev-parse", "HEAD").stdout.strip() or None
 
 
+def _write_dataset(path: Path) -> None:
+    """scikit-learn's wine data set (it ships with scikit-learn: no download) as a CSV file."""
+    from sklearn.datasets import load_wine
+
+    frame = load_wine(as_frame=True).frame
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+
+
 def run_quickstart(target: Path, say: Say, show_output: bool = True) -> QuickstartResult:
     """Create the example project in ``target`` (a new or empty folder) and run it."""
     from keel.project.scaffold import init_project
@@ -68,13 +78,25 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     (root / "src" / "train.py").write_text(example.TRAIN_PY, encoding="utf-8")
     (root / "README.md").write_text(example.README_MD, encoding="utf-8")
     result = QuickstartResult(root)
-    result.git_commit = _commit_project(root)
-    if result.git_commit:
-        say(f"        committed the example to git ({result.git_commit[:12]}): runs record the commit")
 
     from keel.core.workspace import load_workspace
+    from keel.data.add import add_paths
+    from keel.data.context import open_data
 
     workspace = load_workspace(root)
+    say("[step] Version the raw data      $ keel data add data/raw")
+    _write_dataset(root / "data" / "raw" / "wine.csv")
+    data = open_data(workspace=workspace)
+    try:
+        (added,) = add_paths(data, ["data/raw"], cwd=root)
+    finally:
+        data.close()
+    result.dataset_oid = added.tracked.oid
+    say(f"        data/raw → {added.tracked.oid[:12]} in keel.lock ({added.tracked.files} files)")
+    result.git_commit = _commit_project(root)
+    if result.git_commit:
+        say(f"        committed code and keel.lock to git ({result.git_commit[:12]}): runs record the commit")
+
     session = session_for_workspace(workspace)
     for depth in DEPTHS:
         name = f"rf-depth-{depth}"
