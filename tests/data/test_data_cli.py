@@ -203,3 +203,25 @@ def test_dataset_api_open_and_run_inputs(repo: Path, monkeypatch: pytest.MonkeyP
             keel.open("data/raw/train.csv", mode="w")
     finally:
         reset_tracking()
+
+
+def test_hardlink_mode_adds_without_copying_and_unlock_makes_files_writable(repo: Path) -> None:
+    write_files(repo / "data" / "raw", {"a.txt": "one", "b.txt": "two"})
+    env = {"KEEL_DATA_LINK": "hardlink"}
+    assert run_keel("data", "add", "data/raw", cwd=repo, env=env).returncode == 0
+    a = repo / "data" / "raw" / "a.txt"
+    assert a.stat().st_nlink == 2  # the workspace file is the stored object
+    assert not a.stat().st_mode & 0o222
+    assert (
+        json.loads(run_keel("data", "status", "--json", cwd=repo, env=env).stdout)[0]["state"] == "unchanged"
+    )
+    unlocked = run_keel("data", "unlock", "data/raw", cwd=repo, env=env)
+    assert unlocked.returncode == 0 and "Unlocked 3" in unlocked.stdout  # with .gitkeep
+    assert a.stat().st_nlink == 1 and a.stat().st_mode & 0o200
+    a.write_text("edited")
+    assert run_keel("data", "verify", cwd=repo).returncode == 0  # the stored version is intact
+    assert json.loads(run_keel("data", "status", "--json", cwd=repo).stdout)[0]["modified"] == ["a.txt"]
+    (repo / "data" / "raw").rename(repo / "gone")
+    checked = run_keel("data", "checkout", cwd=repo, env=env)
+    assert checked.returncode == 0, checked.stderr
+    assert "(hardlink)" in checked.stdout and a.read_text() == "one"

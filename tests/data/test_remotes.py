@@ -253,3 +253,25 @@ def test_s3_wrong_credentials_and_unreachable_endpoint(repo: Path, strict_s3_end
     assert len(line) == 1 and "Remote gone" in line[0] and "Traceback" not in down.stderr
     missing = run_keel("push", "--remote", "nope", cwd=repo)
     assert missing.returncode == 3 and "No remote named 'nope'" in missing.stderr
+
+
+def test_gc_on_a_remote(repo: Path, tmp_path: Path) -> None:
+    _dataset(repo, 4)
+    git(repo, "tag", "v1")  # keeps v1's data referenced
+    remote = tmp_path / "remote"
+    assert run_keel("remote", "add", "origin", str(remote), cwd=repo).returncode == 0
+    assert run_keel("push", cwd=repo).returncode == 0
+    (repo / "data" / "raw" / "part0" / "f0.txt").write_text("new\n")
+    assert run_keel("data", "add", "data/raw", cwd=repo).returncode == 0
+    assert run_keel("push", cwd=repo).returncode == 0
+    git(repo, "commit", "-q", "-am", "v2")
+    env = {"KEEL_GC_GRACE_HOURS": "0"}
+    kept = json.loads(run_keel("gc", "-r", "origin", "--json", cwd=repo, env=env).stdout)
+    assert kept["deleted"] == 0  # v1 (tag) and v2 (branch) are both referenced
+    everything = len([p for p in remote.glob("*/*") if not p.name.startswith(".")])
+    workspace_only = json.loads(
+        run_keel("gc", "-r", "origin", "--workspace-only", "--json", cwd=repo, env=env).stdout
+    )
+    assert workspace_only["deleted"] == 3  # v1's f0 and the two trees above it
+    assert len([p for p in remote.glob("*/*") if not p.name.startswith(".")]) == everything - 3
+    assert json.loads(run_keel("data", "verify", "--remote", "--json", cwd=repo).stdout)["ok"]

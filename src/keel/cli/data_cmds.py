@@ -158,6 +158,17 @@ def checkout(
         )
 
 
+@data.command("unlock")
+@click.argument("paths", nargs=-1, required=True)
+def unlock_cmd(paths: tuple[str, ...]) -> None:
+    """Make tracked files writable again after `data_link: hardlink` (which leaves them as
+    read-only links to the stored objects): each becomes a plain copy you can edit."""
+    from keel.data.checkout import unlock
+
+    copied = unlock(_ctx(), list(paths))
+    click.echo(f"Unlocked {len(copied):,} file(s); edit them, then `keel data add` the new version.")
+
+
 @data.command("diff")
 @click.argument("args", nargs=-1)
 @click.option("--path", "path_option", help="Only this tracked path (or a part of it).")

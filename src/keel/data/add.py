@@ -10,7 +10,8 @@ from keel.core.errors import InvalidInput
 from keel.data.context import DataContext
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
 from keel.data.paths import overlapping, project_path
-from keel.objects.snapshot import Progress, build_tree, identify, scan
+from keel.objects.materialize import choose_method
+from keel.objects.snapshot import Progress, build_tree, fingerprint, identify, scan
 
 GITIGNORE_HEADER = "# Data tracked by Keel (versions in keel.lock)"
 
@@ -47,14 +48,20 @@ def resolve_paths(ctx: DataContext, user_paths: list[str], cwd: Path | None = No
 def snapshot_path(ctx: DataContext, rel: str, progress: Progress | None = None) -> TrackedPath:
     """Store ``rel`` (a project-relative path) and return its version."""
     found = scan(ctx.root / rel)
-    oids = identify(found.files, rel, ctx.cache, ctx.store, ctx.jobs, progress)
+    folder = ctx.root / rel if found.kind == "dir" else (ctx.root / rel).parent
+    link = choose_method(ctx.link, ctx.store, folder, ctx.cache) == "hardlink"
+    oids = identify(found.files, rel, ctx.cache, ctx.store, ctx.jobs, progress, link=link)
     if found.kind == "file":
         file = found.files[0]
-        return TrackedPath(rel, oids[""], "file", file.key[2], 1)
-    if not found.files:
+        version = TrackedPath(rel, oids[""], "file", file.key[2], 1)
+    elif not found.files:
         raise InvalidInput(f"{rel} is an empty folder; there is nothing to track.")
-    oid, size, count = build_tree(found.files, oids, ctx.trees)
-    return TrackedPath(rel, oid, "dir", size, count)
+    else:
+        oid, size, count = build_tree(found.files, oids, ctx.trees)
+        version = TrackedPath(rel, oid, "dir", size, count)
+    # Linking files into the store changes their mode, not their (inode, mtime, size).
+    ctx.cache.set_path_state(rel, fingerprint(found), version.oid)
+    return version
 
 
 def add_paths(

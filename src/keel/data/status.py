@@ -10,7 +10,7 @@ from keel.core.errors import NotFound
 from keel.data.context import DataContext
 from keel.data.lockfile import TrackedPath, read_lock
 from keel.data.paths import project_path
-from keel.objects.snapshot import identify, scan
+from keel.objects.snapshot import fingerprint, identify, scan
 from keel.objects.trees import TreeEntry
 
 
@@ -63,11 +63,14 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
     target = ctx.root / tracked.path
     if not target.exists() and not target.is_symlink():
         return PathStatus(tracked.path, "missing")
+    found = scan(target)
+    seen = fingerprint(found)
+    if ctx.cache.path_state(tracked.path) == (seen, tracked.oid):
+        return PathStatus(tracked.path, "unchanged")  # same files, same stats, as last seen intact
     try:
         recorded = recorded_files(ctx, tracked)
     except NotFound:
         return PathStatus(tracked.path, "not_local")
-    found = scan(target)
     if (found.kind == "file") != (tracked.kind == "file"):
         return PathStatus(tracked.path, "modified", modified=[""])
     current = identify(found.files, tracked.path, ctx.cache, None, ctx.jobs)
@@ -81,6 +84,8 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
     status.deleted = sorted(rel for rel in recorded if rel not in current)
     if status.added or status.modified or status.deleted:
         status.state = "modified"
+    else:
+        ctx.cache.set_path_state(tracked.path, seen, tracked.oid)
     return status
 
 

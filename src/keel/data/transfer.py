@@ -10,11 +10,9 @@ either after an interruption transfers what is still missing.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from keel.core.errors import IntegrityError, NotFound
@@ -114,12 +112,7 @@ def push(
 
 
 def _receive(ctx: DataContext, remote: Remote, oid: str) -> int:
-    with tempfile.TemporaryDirectory(dir=ctx.workspace.state_dir, prefix="pull-") as scratch:
-        tmp = Path(scratch) / oid
-        remote.download(oid, tmp)
-        size = os.path.getsize(tmp)
-        ctx.store.add_verified(oid, tmp)
-    return size
+    return ctx.store.receive(oid, lambda tmp: remote.download(oid, tmp))
 
 
 def fetch(

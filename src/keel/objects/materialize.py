@@ -74,9 +74,41 @@ def choose_method(configured: str, store: ObjectStore, folder: Path, cache: Stat
     return "copy"
 
 
-def materialize(store: ObjectStore, oid: str, dest: Path, method: str, executable: bool = False) -> None:
-    """Make ``dest`` hold object ``oid`` (atomically replacing whatever is there)."""
+def materialize(
+    store: ObjectStore, oid: str, dest: Path, method: str, executable: bool = False, fresh: bool = False
+) -> None:
+    """Make ``dest`` hold object ``oid``. An existing ``dest`` is replaced atomically; with
+    ``fresh`` (the caller knows ``dest`` does not exist) the file is created in place,
+    saving a rename per file."""
     source = store.path(oid)
+    mode = 0o755 if executable else 0o644
+    if fresh:
+        try:
+            if method == "hardlink":
+                os.link(source, dest)
+            elif method == "reflink":
+                _reflink(source, dest)
+                os.chmod(dest, mode)
+            else:
+                _copy_new(source, dest, mode)
+            return
+        except FileNotFoundError:
+            if not source.is_file():
+                raise store._missing(oid) from None
+            raise
+        except FileExistsError:
+            pass  # appeared meanwhile: replace it below
+        except OSError as exc:
+            if method != "reflink" or exc.errno not in (
+                errno.EOPNOTSUPP,
+                errno.EXDEV,
+                errno.EINVAL,
+                errno.ENOTTY,
+            ):
+                raise
+            _unlink_quietly(dest)
+            _copy_new(source, dest, mode)
+            return
     if not source.is_file():
         raise store._missing(oid)
     tmp = dest.parent / f".keel-tmp-{os.getpid()}-{os.urandom(4).hex()}"
@@ -93,7 +125,26 @@ def materialize(store: ObjectStore, oid: str, dest: Path, method: str, executabl
         else:
             _kernel_copy(source, tmp)
         if method != "hardlink":
-            os.chmod(tmp, 0o755 if executable else 0o644)
+            os.chmod(tmp, mode)
         os.replace(tmp, dest)
-    finally:
+    except BaseException:
         _unlink_quietly(tmp)
+        raise
+
+
+def _copy_new(source: Path, dest: Path, mode: int) -> None:
+    """Create ``dest`` (which must not exist) with the content of ``source``."""
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with open(source, "rb") as src:
+            size = os.fstat(src.fileno()).st_size
+            if size <= (8 << 20):
+                data = src.read()
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            else:
+                while os.copy_file_range(src.fileno(), fd, 64 << 20):
+                    pass
+    finally:
+        os.close(fd)

@@ -20,6 +20,7 @@ import os
 import shutil
 import stat as stat_module
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -55,11 +56,15 @@ class ObjectStore:
             self._write_new(target, data)
         return oid
 
-    def put_file(self, source: Path, before: os.stat_result | None = None) -> tuple[str, int]:
-        """Copy the file at ``source`` into the store; return (object id, size).
+    def put_file(
+        self, source: Path, before: os.stat_result | None = None, link: bool = False
+    ) -> tuple[str, int]:
+        """Store the file at ``source``; return (object id, size).
 
         ``before`` is the stat the caller already took (it must still hold when the file has
-        been read, or :class:`FileChanged` is raised).
+        been read, or :class:`FileChanged` is raised). With ``link``, a new object is a hard
+        link to ``source`` itself (no copy; the file becomes read-only, as the object it now
+        is); where linking is impossible it is copied.
         """
         try:
             before = before or os.stat(source)
@@ -67,28 +72,49 @@ class ObjectStore:
             raise NotFound(f"{source} does not exist.") from None
         if not stat_module.S_ISREG(before.st_mode):
             raise InvalidInput(f"{source} is not a regular file.")
+        data: bytes | None = None
         if before.st_size <= _SMALL:
             with open(source, "rb") as fh:
                 data = fh.read()
             _check_unchanged(source, before)
             oid = hash_bytes(data)
-            target = self.path(oid)
-            if not os.path.isfile(target):
-                self._write_new(target, data)
-            return oid, len(data)
-        oid = hash_file(source)
-        target = self.path(oid)
-        if not os.path.isfile(target):
-            tmp = self._temp_for(target)
-            try:
-                _kernel_copy(source, tmp)
-                _check_unchanged(source, before)
-                self._commit(tmp, target)
-            finally:
-                _unlink_quietly(tmp)
         else:
+            oid = hash_file(source)
             _check_unchanged(source, before)
+        target = self.path(oid)
+        if os.path.isfile(target):
+            return oid, before.st_size
+        if link and self._link_in(source, target, before):
+            return oid, before.st_size
+        if data is not None:
+            self._write_new(target, data)
+            return oid, len(data)
+        tmp = self._temp_for(target)
+        try:
+            _kernel_copy(source, tmp)
+            _check_unchanged(source, before)
+            self._commit(tmp, target)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
         return oid, before.st_size
+
+    def _link_in(self, source: Path, target: Path, before: os.stat_result) -> bool:
+        """Make ``source`` itself the object at ``target``; False when it cannot be linked."""
+        self._shard(target)
+        try:
+            os.link(source, target)  # refuses to replace: an existing object is never rewritten
+        except FileExistsError:
+            return True
+        except OSError:
+            return False  # another filesystem, no hard links here: copy instead
+        try:
+            _check_unchanged(source, before)
+        except FileChanged:
+            _unlink_quietly(target)  # written to after it was hashed: not this object
+            raise
+        os.chmod(target, _READ_ONLY)
+        return True
 
     def open(self, oid: str) -> BinaryIO:
         """Open an object for reading (not verified; use :meth:`verify` or :meth:`read_bytes`)."""
@@ -127,21 +153,25 @@ class ObjectStore:
             _unlink_quietly(tmp)
         return dest
 
-    def add_verified(self, oid: str, source: Path) -> None:
-        """Store a file received from elsewhere (a remote) under ``oid``, checking its hash."""
-        if hash_file(source) != oid:
-            raise IntegrityError(
-                f"Received data for object {oid[:12]}… does not match its id; fetch it again."
-            )
+    def receive(self, oid: str, fetch: Callable[[Path], None]) -> int:
+        """Store an object that ``fetch(path)`` writes (a download from a remote), checking
+        its hash before it joins the store; return its size."""
         target = self.path(oid)
         if os.path.isfile(target):
-            return
+            return os.path.getsize(target)
         tmp = self._temp_for(target)
         try:
-            _kernel_copy(source, tmp)
+            fetch(tmp)
+            if hash_file(tmp) != oid:
+                raise IntegrityError(
+                    f"Received data for object {oid[:12]}… does not match its id; fetch it again."
+                )
+            size = os.path.getsize(tmp)
             self._commit(tmp, target)
-        finally:
+        except BaseException:
             _unlink_quietly(tmp)
+            raise
+        return size
 
     def iter_oids(self) -> list[str]:
         """Every object id in the store (temporary files excluded)."""
@@ -183,10 +213,12 @@ class ObjectStore:
             finally:
                 os.close(fd)
             self._commit(tmp, target, chmod=False)
-        finally:
+        except BaseException:
             _unlink_quietly(tmp)
+            raise
 
     def _commit(self, tmp: Path, target: Path, chmod: bool = True) -> None:
+        """Move ``tmp`` to ``target`` unless it exists; ``tmp`` is gone afterwards."""
         if chmod:
             os.chmod(tmp, _READ_ONLY)
         if _rename_noreplace(tmp, target):
@@ -199,6 +231,8 @@ class ObjectStore:
             # Filesystems without hard links: rename is still atomic; identical bytes anyway.
             if not target.exists():
                 os.replace(tmp, target)
+                return
+        _unlink_quietly(tmp)
 
     def _missing(self, oid: str) -> NotFound:
         return NotFound(f"Object {oid[:12]}… is not in {self.root}; it may be on a remote (keel pull).")

@@ -1,8 +1,11 @@
 """The stat cache in ``.keel/state.db``: (inode, mtime_ns, size) → object id per file.
 
 A file whose inode, modification time and size are unchanged since it was last hashed is not
-hashed again. The cache is local state (never shared): losing it only costs a rehash.
-Paths are relative to the project root, with ``/`` separators.
+hashed again. For a whole tracked path, a fingerprint of every file's (name, inode, mtime,
+size) remembers which version the folder held when it was last seen intact, so a status of
+an unchanged folder costs one stat per file and nothing else. The cache is local state
+(never shared): losing it only costs a rehash. Paths are relative to the project root, with
+``/`` separators.
 """
 
 from __future__ import annotations
@@ -20,6 +23,11 @@ CREATE TABLE IF NOT EXISTS stat_cache (
     inode INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
     size INTEGER NOT NULL,
+    oid TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS path_state (
+    path TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
     oid TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS link_support (
@@ -72,6 +80,20 @@ class StatCache:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+
+    def path_state(self, path: str) -> tuple[str, str] | None:
+        """(fingerprint, version id) last seen for a tracked path whose files matched it."""
+        with self._lock:
+            row = (
+                self._db()
+                .execute("SELECT fingerprint, oid FROM path_state WHERE path = ?", (path,))
+                .fetchone()
+            )
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def set_path_state(self, path: str, fingerprint: str, oid: str) -> None:
+        with self._lock:
+            self._db().execute("INSERT OR REPLACE INTO path_state VALUES (?, ?, ?)", (path, fingerprint, oid))
 
     def link_support(self, device: int, method: str) -> bool | None:
         with self._lock:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from keel.core.errors import IntegrityError
 from keel.objects.object_store import ObjectStore
@@ -22,8 +22,9 @@ from keel.objects.object_store import ObjectStore
 TREE_FORMAT = 1
 
 
-@dataclass(frozen=True, slots=True)
-class TreeEntry:
+class TreeEntry(NamedTuple):
+    """One entry of a tree (a tuple: a big folder decodes into tens of thousands)."""
+
     name: str
     kind: str  # "file" or "dir"
     oid: str
@@ -46,7 +47,7 @@ def decode_tree(data: bytes, oid: str = "") -> list[TreeEntry]:
         body = json.loads(data)
         if body.get("format") != TREE_FORMAT:
             raise ValueError(f"tree format {body.get('format')!r}")
-        return [TreeEntry(n, k, o, int(s), int(f), bool(x)) for n, k, o, s, f, x in body["entries"]]
+        return [TreeEntry(n, k, o, s, f, x) for n, k, o, s, f, x in body["entries"]]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IntegrityError(f"Object {oid[:12]}… is not a Keel tree ({exc}).") from None
 
