@@ -34,6 +34,7 @@ _API: dict[str, str] = {
     "log_input": "keel.tracking.fluent:log_input",
     "log_output": "keel.tracking.fluent:log_output",
     "dataset": "keel.data.api:dataset",
+    "params": "keel.pipeline.params:read_params",
     "open": "keel.data.api:open_tracked",
     "DatasetVersion": "keel.core.entities:DatasetVersion",
     "RunDataset": "keel.core.entities:RunDataset",
@@ -100,6 +101,7 @@ __all__ = [
     "log_params",
     "log_text",
     "open",
+    "params",
     "search_runs",
     "search_runs_df",
     "set_tag",
@@ -139,6 +141,7 @@ if TYPE_CHECKING:
     )
     from keel.data.api import dataset
     from keel.data.api import open_tracked as open
+    from keel.pipeline.params import read_params as params
     from keel.tracking.active_run import ActiveRun
     from keel.tracking.fluent import (
         active_run,

@@ -25,6 +25,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "init": ("keel.cli.project_cmds:init", "Create a Keel project: keel.yaml, params.yaml and folders."),
     "track": ("keel.cli.track_cmd:track", "Run any command as a tracked run."),
+    "run": (
+        "keel.cli.pipeline_cmds:run",
+        "Run the pipeline: changed stages only, in parallel; sweeps with --set.",
+    ),
+    "dag": ("keel.cli.pipeline_cmds:dag", "Show the stage graph (text, --mermaid or --dot)."),
     "data": ("keel.cli.data_cmds:data", "Version data: add, status, checkout, diff, log, verify."),
     "remote": ("keel.cli.data_cmds:remote", "Add, list and remove remotes (folders, S3, any fsspec URL)."),
     "push": ("keel.cli.data_cmds:push", "Send tracked data the remote lacks."),

@@ -1,8 +1,8 @@
 """Validation of the names and values users log (documented in docs/tracking.md).
 
-Keys (params, metrics, tags, artifact names' parts, experiment and run names) are 1–250
-characters of letters, digits, ``_ - . / : `` and spaces, starting with a letter, digit or
-``_`` and not ending in a space. Param values are JSON-typed; their JSON text is at most
+Keys (params, metrics, tags) are 1–250 characters of letters, digits, ``_ - . / : `` and
+spaces, starting with a letter, digit or ``_`` and not ending in a space; experiment and run
+names are any 1–250 printable characters without surrounding spaces. Param values are JSON-typed; their JSON text is at most
 6,000 characters. Tag values are strings of at most 5,000 characters. Metric values are
 real numbers (NaN and ±infinity included).
 
@@ -47,8 +47,16 @@ def check_key(kind: str, key: Any) -> str:
 
 
 def check_name(kind: str, name: Any) -> str:
-    """Validate an experiment or run name (same characters as keys)."""
-    return check_key(kind, name)
+    """Validate an experiment or run name: 1–250 printable characters, no leading or
+    trailing space (freer than keys: names are labels, never parts of a filter path)."""
+    if not isinstance(name, str):
+        raise InvalidInput(f"The {kind} {name!r} must be a string, not {type(name).__name__}.")
+    if not name or len(name) > NAME_MAX or name != name.strip() or not name.isprintable():
+        raise InvalidInput(
+            f"The {kind} {name[:40]!r} is not allowed; use 1–{NAME_MAX} printable characters "
+            "without leading or trailing spaces."
+        )
+    return name
 
 
 def metric_value(key: str, value: Any) -> float:

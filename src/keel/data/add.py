@@ -45,19 +45,24 @@ def resolve_paths(ctx: DataContext, user_paths: list[str], cwd: Path | None = No
     return rels
 
 
-def snapshot_path(ctx: DataContext, rel: str, progress: Progress | None = None) -> TrackedPath:
-    """Store ``rel`` (a project-relative path) and return its version."""
+def snapshot_path(
+    ctx: DataContext, rel: str, progress: Progress | None = None, store: bool = True
+) -> TrackedPath:
+    """The version of ``rel`` (a project-relative path), stored in the object store unless
+    ``store`` is False (then only its id is computed: unchanged files are not even read)."""
     found = scan(ctx.root / rel)
-    folder = ctx.root / rel if found.kind == "dir" else (ctx.root / rel).parent
-    link = choose_method(ctx.link, ctx.store, folder, ctx.cache) == "hardlink"
-    oids = identify(found.files, rel, ctx.cache, ctx.store, ctx.jobs, progress, link=link)
+    link = False
+    if store:
+        folder = ctx.root / rel if found.kind == "dir" else (ctx.root / rel).parent
+        link = choose_method(ctx.link, ctx.store, folder, ctx.cache) == "hardlink"
+    oids = identify(found.files, rel, ctx.cache, ctx.store if store else None, ctx.jobs, progress, link=link)
     if found.kind == "file":
         file = found.files[0]
         version = TrackedPath(rel, oids[""], "file", file.key[2], 1)
     elif not found.files:
         raise InvalidInput(f"{rel} is an empty folder; there is nothing to track.")
     else:
-        oid, size, count = build_tree(found.files, oids, ctx.trees)
+        oid, size, count = build_tree(found.files, oids, ctx.trees, store)
         version = TrackedPath(rel, oid, "dir", size, count)
     # Linking files into the store changes their mode, not their (inode, mtime, size).
     ctx.cache.set_path_state(rel, fingerprint(found), version.oid)

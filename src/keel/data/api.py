@@ -31,7 +31,7 @@ def _lock(ctx: DataContext, rev: str | None) -> LockFile:
 def _locate(ctx: DataContext, lock: LockFile, rel: str, rev: str | None) -> tuple[str, TreeEntry]:
     """(tracked path, entry) for a tracked path or a file inside a tracked folder."""
     where = f" at {rev}" if rev else ""
-    for tracked in lock.data.values():
+    for tracked in lock.versions().values():
         if rel == tracked.path:
             name = Path(rel).name
             return tracked.path, TreeEntry(name, tracked.kind, tracked.oid, tracked.size, tracked.files)
@@ -50,7 +50,7 @@ def _locate(ctx: DataContext, lock: LockFile, rel: str, rev: str | None) -> tupl
                     break
                 oid = entry.oid
             raise NotFound(f"{rel} is not in the recorded version of {tracked.path}{where}.")
-    tracked_paths = ", ".join(sorted(lock.data)) or "nothing"
+    tracked_paths = ", ".join(sorted(lock.versions())) or "nothing"
     raise NotFound(f"{rel} is not tracked{where} (tracked: {tracked_paths}); `keel data add` it first.")
 
 

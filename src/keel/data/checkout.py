@@ -33,15 +33,16 @@ class CheckoutResult:
 def _targets(
     ctx: DataContext, lock: LockFile, user_paths: list[str] | None, cwd: Path | None
 ) -> list[TrackedPath]:
+    versions = lock.versions()
     if not user_paths:
-        return [lock.data[p] for p in sorted(lock.data)]
+        return [versions[p] for p in sorted(versions)]
     chosen = []
     for user_path in user_paths:
         rel = project_path(ctx.root, user_path, cwd)
-        if rel not in lock.data:
-            known = ", ".join(sorted(lock.data)) or "nothing"
+        if rel not in versions:
+            known = ", ".join(sorted(versions)) or "nothing"
             raise NotFound(f"{rel} is not tracked in that keel.lock (it tracks {known}).")
-        chosen.append(lock.data[rel])
+        chosen.append(versions[rel])
     return chosen
 
 

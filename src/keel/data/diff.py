@@ -59,7 +59,7 @@ Side = dict[str, tuple[str, int, Path | None]]
 
 def _lock_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
     side: Side = {}
-    for tracked in lock.data.values():
+    for tracked in lock.versions().values():
         if prefix and not (
             tracked.path == prefix
             or tracked.path.startswith(prefix + "/")
@@ -78,7 +78,7 @@ def _lock_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
 
 def _workspace_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
     side: Side = {}
-    for tracked in lock.data.values():
+    for tracked in lock.versions().values():
         if prefix and not (
             tracked.path == prefix
             or tracked.path.startswith(prefix + "/")
@@ -113,7 +113,7 @@ def data_diff(
     old = _lock_side(ctx, old_lock, prefix)
     if rev_b is None:
         # The workspace side covers what either lock tracks.
-        both = LockFile({**old_lock.data, **workspace_lock.data}, {})
+        both = LockFile({**old_lock.versions(), **workspace_lock.versions()}, {})
         new, new_label = _workspace_side(ctx, both, prefix), "workspace"
     else:
         new, new_label = _lock_side(ctx, lock_at(ctx.root, rev_b), prefix), rev_b

@@ -48,6 +48,26 @@ class LockFile:
     data: dict[str, TrackedPath]
     extra: dict[str, Any]  # other sections (pipeline stages) kept as they are
 
+    def versions(self) -> dict[str, TrackedPath]:
+        """Every recorded version: tracked data and pipeline stage outputs, by path."""
+        found = dict(self.data)
+        stages = self.extra.get("stages")
+        if isinstance(stages, dict):
+            for state in stages.values():
+                outs = state.get("outs") if isinstance(state, dict) else None
+                for path, entry in (outs or {}).items():
+                    try:
+                        found[str(path)] = TrackedPath(
+                            str(path),
+                            str(entry["oid"]),
+                            str(entry["kind"]),
+                            int(entry["size"]),
+                            int(entry.get("files", 1)),
+                        )
+                    except (KeyError, TypeError, ValueError):
+                        continue
+        return found
+
     def dump(self) -> str:
         import yaml
 

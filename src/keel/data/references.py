@@ -90,7 +90,7 @@ def all_references(ctx: DataContext, workspace_only: bool = False) -> References
     locks = [("workspace", read_lock(ctx.root))] if workspace_only else lock_refs(ctx)
     for label, lock in locks:
         suffix = "" if label == "workspace" else f"@{label}"
-        for tracked in lock.data.values():
+        for tracked in lock.versions().values():
             refs.add_version(ctx, tracked, suffix)
     for oid, where in run_objects(ctx):
         refs.objects.setdefault(oid, where)

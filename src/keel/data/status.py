@@ -46,16 +46,16 @@ def recorded_files(ctx: DataContext, tracked: TrackedPath) -> dict[str, TreeEntr
 
 def selected(ctx: DataContext, user_paths: list[str] | None, cwd: Path | None = None) -> list[TrackedPath]:
     """The tracked paths named by ``user_paths`` (all of them when None)."""
-    lock = read_lock(ctx.root)
+    versions = read_lock(ctx.root).versions()
     if not user_paths:
-        return [lock.data[p] for p in sorted(lock.data)]
+        return [versions[p] for p in sorted(versions)]
     chosen = []
     for user_path in user_paths:
         rel = project_path(ctx.root, user_path, cwd)
-        if rel not in lock.data:
-            tracked = ", ".join(sorted(lock.data)) or "nothing yet"
+        if rel not in versions:
+            tracked = ", ".join(sorted(versions)) or "nothing yet"
             raise NotFound(f"{rel} is not tracked (tracked: {tracked}); add it with `keel data add {rel}`.")
-        chosen.append(lock.data[rel])
+        chosen.append(versions[rel])
     return chosen
 
 

@@ -190,7 +190,9 @@ def _cache_path(prefix: str, rel: str) -> str:
     return f"{prefix}/{rel}" if rel else prefix
 
 
-def build_tree(files: list[ScannedFile], oids: dict[str, str], trees: Trees) -> tuple[str, int, int]:
+def build_tree(
+    files: list[ScannedFile], oids: dict[str, str], trees: Trees, store: bool = True
+) -> tuple[str, int, int]:
     """Store the trees of a scanned folder; return (root tree id, total size, file count).
 
     Empty folders are not recorded (as in git).
@@ -207,7 +209,7 @@ def build_tree(files: list[ScannedFile], oids: dict[str, str], trees: Trees) -> 
     # Deepest folders first: a folder's subtrees are stored before the folder itself.
     for folder in sorted(children, key=lambda f: f.count("/") + (1 if f else 0), reverse=True):
         entries = children[folder]
-        oid = trees.put(entries)
+        oid = trees.put(entries, store)
         size = sum(e.size for e in entries)
         count = sum(e.files for e in entries)
         if not folder:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from keel.core.errors import IntegrityError
+from keel.core.hashing import hash_bytes
 from keel.objects.object_store import ObjectStore
 
 TREE_FORMAT = 1
@@ -58,8 +59,10 @@ class Trees:
     def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
-    def put(self, entries: list[TreeEntry]) -> str:
-        return self.store.put_bytes(encode_tree(entries))
+    def put(self, entries: list[TreeEntry], store: bool = True) -> str:
+        """The tree's id; stored unless ``store`` is False (only its id is wanted)."""
+        data = encode_tree(entries)
+        return self.store.put_bytes(data) if store else hash_bytes(data)
 
     def get(self, oid: str) -> list[TreeEntry]:
         return decode_tree(self.store.read_bytes(oid), oid)

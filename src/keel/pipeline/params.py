@@ -109,3 +109,25 @@ def flat_params(values: Mapping[str, Any]) -> dict[str, Any]:
     for label, value in values.items():
         walk("" if label == "*" else label, value)
     return out
+
+
+def read_params(file: str = "params.yaml", start: Path | None = None) -> Any:
+    """``keel.params()``: a params file of the project (``params.yaml`` by default), with
+    the values a sweep point overrides applied. Scripts that read their params this way
+    see exactly what `keel run --set` asked for."""
+    import os
+
+    from keel.core.workspace import open_workspace
+
+    workspace = open_workspace(start)
+    data = _load(workspace.root, file, {})
+    raw = os.environ.get("KEEL_PARAMS_OVERRIDES")
+    if raw and file == "params.yaml":
+        try:
+            overrides = json.loads(raw)
+        except ValueError:
+            raise ConfigError(
+                "KEEL_PARAMS_OVERRIDES is not JSON; it is set by `keel run --set`, not by hand."
+            ) from None
+        data = apply_overrides(data, overrides)
+    return data

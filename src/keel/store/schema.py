@@ -163,3 +163,14 @@ run_datasets = Table(
     Column("rows", BigInteger, nullable=True),
     Index(None, "oid"),
 )
+
+#: Run cache: a stage's cache key → the output versions one execution with those inputs made.
+stage_cache = Table(
+    "stage_cache",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("stage", String(250), nullable=False),
+    Column("outs", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Column("created_at", Float, nullable=False),
+)

@@ -13,7 +13,6 @@ import atexit
 import os
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +21,8 @@ from typing import Any
 
 from keel.core.entities import DatasetVersion, Run, RunKind, RunStatus
 from keel.core.errors import Conflict, InvalidInput, NotFound
-from keel.core.ids import new_run_id
-from keel.core.keys import check_name
 from keel.tracking.active_run import ActiveRun
+from keel.tracking.recorder import open_run
 from keel.tracking.session import Session, get_session
 
 _stack: list[ActiveRun] = []
@@ -64,53 +62,19 @@ def start_run(
         return run
     session = session or get_session()
     parent_id, parent_experiment = _parent(session, parent)
-    experiment_name = check_name(
-        "experiment", experiment or parent_experiment or session.workspace.settings.experiment
+    holder = open_run(
+        session,
+        experiment=experiment or parent_experiment,
+        name=name,
+        params=params,
+        tags=tags,
+        parent_id=parent_id,
+        kind=kind,
+        command=command,
     )
-    if name is not None:
-        check_name("run name", name)
-    run_id = new_run_id()
-    start = time.time()
-    holder = ActiveRun(session, run_id, experiment_name, name, parent_id, start, owned=True)
-    # Validate everything before queueing anything: bad input writes nothing.
-    param_rows = holder._param_rows(params or {})
-    tag_rows = holder._tag_rows(tags or {})
-    row = _run_row(session, run_id, experiment_name, name, parent_id, start, kind, command)
-    session.writer.add(runs=[row], params=param_rows, tags=tag_rows)
     _install_exit_hooks()
     _push(holder)
     return holder
-
-
-def _run_row(
-    session: Session,
-    run_id: str,
-    experiment: str,
-    name: str | None,
-    parent_id: str | None,
-    start: float,
-    kind: str,
-    command: list[str] | None,
-) -> dict[str, Any]:
-    from keel.store.runs_repo import run_row
-    from keel.tracking.context import context_json, process_identity
-
-    workspace = session.workspace
-    context = context_json(workspace.root, workspace.settings, session.objects, command)
-    host, user, pid, pid_start = process_identity()
-    return run_row(
-        run_id,
-        session.experiment_id(experiment),
-        name=name,
-        kind=kind,
-        parent_id=parent_id,
-        start_time=start,
-        username=user,
-        host=host,
-        pid=pid,
-        pid_start=pid_start,
-        context=context,
-    )
 
 
 def _parent(session: Session, parent: ActiveRun | Run | str | None) -> tuple[str | None, str | None]:

@@ -1,0 +1,210 @@
+"""``keel run`` and ``keel dag``."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Any
+
+import click
+
+from keel.cli.render import console, emit_json, escape, fmt_duration, fmt_value, json_option, new_table
+
+_STYLE = {
+    "pending": "dim",
+    "running": "cyan",
+    "unchanged": "green",
+    "restored": "blue",
+    "ran": "green",
+    "failed": "red",
+    "skipped": "yellow",
+    "would run": "magenta",
+}
+
+
+def _table(reports: Any) -> Any:
+    table = new_table("stage", "state", "time", "why")
+    for report in reports:
+        style = _STYLE.get(report.state, "white")
+        table.add_row(
+            escape(report.name),
+            f"[{style}]{report.state}[/{style}]",
+            fmt_duration(report.duration),
+            escape(report.reason),
+        )
+    return table
+
+
+@click.command()
+@click.argument("stages", nargs=-1)
+@click.option("-f", "--force", is_flag=True, help="Run the stages even when nothing changed.")
+@click.option("--dry", is_flag=True, help="Only say what would run, and why.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(1, 256), help="Stages at once (default: the number of cores)."
+)
+@click.option(
+    "-s",
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=V1,V2",
+    help="Sweep a params.yaml key over values (repeatable: the grid of all combinations).",
+)
+@click.option("--sort", "sort_key", help="Sort a sweep's table by a metric, e.g. -metrics.f1 (descending).")
+@click.option(
+    "-e", "--experiment", help="Experiment of the pipeline's runs (default: the `experiment` setting)."
+)
+@click.option(
+    "--executor",
+    default="local",
+    show_default=True,
+    help="Where stages run: local, dask-local (a LocalCluster) or dask://HOST:PORT.",
+)
+@json_option
+def run(
+    stages: tuple[str, ...],
+    force: bool,
+    dry: bool,
+    jobs: int | None,
+    sets: tuple[str, ...],
+    sort_key: str | None,
+    experiment: str | None,
+    executor: str,
+    as_json: bool,
+) -> None:
+    """Run the pipeline in keel.yaml (or STAGES and what they depend on), skipping stages
+    whose command, dependencies, params and outputs did not change, restoring outputs of
+    inputs seen before, and running independent stages at the same time.
+
+    \b
+    Examples:
+      keel run                          the whole pipeline
+      keel run train --dry              what `train` and its upstream would do, and why
+      keel run --set train.lr=0.01,0.1 --set train.depth=3,5 --sort -metrics.f1
+    """
+    from keel.core.workspace import open_workspace
+    from keel.pipeline.executor_factory import make_executor
+
+    workspace = open_workspace()
+    if sets:
+        from keel.pipeline.sweep import parse_sets, run_sweep
+
+        grid = parse_sets(sets)
+        result = run_sweep(
+            workspace,
+            grid,
+            list(stages) or None,
+            jobs=jobs,
+            force=force,
+            experiment=experiment,
+            executor_spec=executor,
+        )
+        if as_json:
+            emit_json(result.to_dict(sort_key))
+        else:
+            _print_sweep(result, sort_key)
+        if not result.ok:
+            sys.exit(1)
+        return
+    from keel.pipeline.runner import PipelineRunner
+
+    out = console()
+    live_enabled = not as_json and out.is_terminal
+    lock = threading.Lock()
+    runner = PipelineRunner(
+        workspace,
+        executor=make_executor(executor, workspace),
+        jobs=jobs,
+        force=force,
+        dry=dry,
+        experiment=experiment,
+    )
+    if live_enabled:
+        from rich.live import Live
+
+        with Live(console=out, refresh_per_second=8, transient=False) as live:
+            state: dict[str, Any] = {}
+
+            def listen(report: Any) -> None:
+                with lock:
+                    state[report.name] = report
+                    live.update(_table(list(state.values())))
+
+            runner.listener = listen
+            try:
+                report = runner.run(list(stages) or None)
+            finally:
+                runner.executor.close()
+    else:
+        try:
+            report = runner.run(list(stages) or None)
+        finally:
+            runner.executor.close()
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        if not live_enabled:
+            out.print(_table(list(report.stages.values())))
+        if not report.stages:
+            out.print("No stages in keel.yaml yet; see docs/pipelines.md.")
+        for item in report.stages.values():
+            if item.state == "failed":
+                out.print(f"[red]Stage {escape(item.name)} failed ({escape(item.reason)}).[/red]")
+                if item.error:
+                    out.print(escape(item.error))
+        if report.run_id:
+            out.print(
+                f"[dim]Pipeline run {report.run_id[:8]}: keel runs list --filter \"attributes.parent_id = '{report.run_id}'\"[/dim]"
+            )
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_sweep(result: Any, sort_key: str | None) -> None:
+    out = console()
+    rows = result.rows(sort_key)
+    keys = [k for k in result.grid]
+    metric_names = sorted({m for row in rows for m in row["metrics"]})
+    table = new_table("run", *keys, *[f"metrics.{m}" for m in metric_names], "status", title="Sweep")
+    for row in rows:
+        table.add_row(
+            (row["run_id"] or "")[:8],
+            *[escape(fmt_value(row["overrides"][k])) for k in keys],
+            *[fmt_value(row["metrics"].get(m)) for m in metric_names],
+            "ok" if row["ok"] else "[red]failed[/red]",
+        )
+    out.print(table)
+    out.print(f"[dim]{len(rows)} combination(s); shared stages ran once (the run cache restored them).[/dim]")
+
+
+@click.command()
+@click.option("--mermaid", "fmt", flag_value="mermaid", help="Print a Mermaid flowchart.")
+@click.option("--dot", "fmt", flag_value="dot", help="Print a Graphviz dot graph.")
+@json_option
+def dag(fmt: str | None, as_json: bool) -> None:
+    """The stage graph of keel.yaml: each stage and the stages it waits for."""
+    from keel.core.workspace import open_workspace
+    from keel.pipeline.graph import ascii_tree, dot, mermaid, topological
+    from keel.pipeline.spec import parse_stages
+
+    pipeline = parse_stages(open_workspace())
+    if as_json:
+        emit_json(
+            {
+                "stages": [pipeline.stages[n].to_dict() for n in topological(pipeline)],
+                "edges": [
+                    [parent, name]
+                    for name in topological(pipeline)
+                    for parent in sorted(pipeline.upstream[name])
+                ],
+            }
+        )
+        return
+    if fmt == "mermaid":
+        click.echo(mermaid(pipeline), nl=False)
+    elif fmt == "dot":
+        click.echo(dot(pipeline), nl=False)
+    elif not pipeline.stages:
+        click.echo("No stages in keel.yaml yet; see docs/pipelines.md.")
+    else:
+        click.echo(ascii_tree(pipeline), nl=False)

@@ -1,0 +1,108 @@
+"""Where a stage's command runs. One small interface, two implementations:
+
+- :class:`LocalExecutor` runs the command in the project on this machine.
+- :class:`keel.pipeline.dask_executor.DaskExecutor` runs it on a Dask worker, which fetches
+  the stage's inputs by id from the project's remote into a scratch folder and sends its
+  outputs back the same way.
+
+The runner decides what runs; an executor only runs one stage command and reports how it
+went. Both are tested by the same contract suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from keel.core.entities import DatasetVersion
+
+
+@dataclass(frozen=True)
+class StageJob:
+    """What an executor needs to run one stage."""
+
+    stage: str
+    cmd: str
+    wdir: str  # relative to the project root
+    env: Mapping[str, str]
+    inputs: tuple[DatasetVersion, ...]  # dependency versions (for executors that ship them)
+    outs: tuple[str, ...]  # project-relative outputs to bring back
+    logs: Path  # a folder for stdout.log / stderr.log
+
+
+@dataclass
+class StageOutcome:
+    returncode: int
+    duration: float
+    stdout: Path
+    stderr: Path
+    #: outputs already stored (remote executors): path → version
+    outputs: dict[str, DatasetVersion] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.stderr.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+class Executor(Protocol):
+    name: str
+    #: True when stages run elsewhere and need their inputs stored and sent (by id)
+    ships_inputs: bool
+
+    def run(self, job: StageJob) -> StageOutcome: ...
+
+    def close(self) -> None: ...
+
+
+def shell() -> list[str]:
+    """The shell stage commands run in."""
+    for candidate in ("/bin/bash", "/bin/sh"):
+        if os.path.exists(candidate):
+            return [candidate, "-c"]
+    found = shutil.which("sh")
+    return [found or "sh", "-c"]
+
+
+def run_command(cmd: str, cwd: Path, env: Mapping[str, str], logs: Path) -> StageOutcome:
+    """Run ``cmd`` through the shell in ``cwd``; output goes to ``logs``."""
+    logs.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = logs / "stdout.log", logs / "stderr.log"
+    started = time.monotonic()
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        try:
+            code = subprocess.run(
+                [*shell(), cmd], cwd=cwd, env=dict(env), stdout=out, stderr=err, check=False
+            ).returncode
+        except OSError as exc:
+            err.write(f"keel: could not start the stage: {exc}\n".encode())
+            code = 127
+    return StageOutcome(code, time.monotonic() - started, out_path, err_path)
+
+
+class LocalExecutor:
+    """Stages run as subprocesses in the project folder on this machine."""
+
+    name = "local"
+    ships_inputs = False
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def run(self, job: StageJob) -> StageOutcome:
+        return run_command(job.cmd, self.root / job.wdir, job.env, job.logs)
+
+    def close(self) -> None:
+        return None
