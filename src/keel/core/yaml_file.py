@@ -45,7 +45,12 @@ def load_yaml_mapping(path: Path) -> YamlDocument:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path.name}{line}: not valid YAML ({problem}); fix the syntax.") from None
+        hint = "fix the syntax"
+        if mark is not None and "${" in (
+            text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        ):
+            hint = 'quote values holding ${…} inside [ ] or { }, e.g. outs: ["out-${item}.txt"]'
+        raise ConfigError(f"{path.name}{line}: not valid YAML ({problem}); {hint}.") from None
     if data is None:
         return YamlDocument(path, {}, {})
     if not isinstance(data, dict):

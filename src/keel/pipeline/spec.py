@@ -326,8 +326,11 @@ def _check_graph(pipeline: Pipeline, root: Path, doc: YamlDocument) -> None:
                 )
             upstream.update(makers)
         pipeline.upstream[stage.name] = upstream
-    cycle = find_cycle(pipeline.upstream)
-    if cycle:
+    found = find_cycle(pipeline.upstream)
+    if found:
+        order = list(pipeline.stages)
+        start = min(range(len(found)), key=lambda i: order.index(found[i]))
+        cycle = found[start:] + found[:start]  # begin with the stage declared first
         first = pipeline.stages[cycle[0]]
         raise ConfigError(f"{first.where}: the stages form a cycle: {' → '.join([*cycle, cycle[0]])}.")
 
