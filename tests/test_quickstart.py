@@ -12,46 +12,47 @@ from tests.conftest import reset_tracking, run_keel
 pytestmark = pytest.mark.slow
 
 
-def test_quickstart_records_three_tracked_trainings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    result = run_keel("quickstart", "demo", "--quiet", cwd=tmp_path, timeout=300)
+def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run_keel("quickstart", "demo", "--quiet", cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     root = tmp_path / "demo"
-    for path in (
-        "keel.yaml",
-        "keel.lock",
-        "params.yaml",
-        "src/train.py",
-        "data/raw/wine.csv",
-        ".keel/keel.db",
-        ".git",
-    ):
+    for path in ("keel.yaml", "keel.lock", "params.yaml", "src/train.py", "data/raw/wine.csv", ".keel/keel.db", ".git"):
         assert (root / path).exists(), path
+    assert json.loads((root / "reports" / "metrics.json").read_text())["accuracy"] > 0.5
 
     import keel
 
     monkeypatch.chdir(root)
     try:
-        runs = keel.search_runs(experiment="quickstart", order_by="params.max_depth")
-        assert [r.params["max_depth"] for r in runs] == [1, 2, 3]
-        for run in runs:
-            assert run.status == "finished" and run.kind == "command"
-            assert 0.5 < run.metrics["accuracy"] <= 1.0
-            assert {"accuracy", "f1_macro", "accuracy_by_trees"} <= set(run.metrics)
-            history = keel.get_metric_history(run.id, "accuracy_by_trees")
-            assert [p.step for p in history] == [10, 20, 30, 40, 50, 60]
-            names = {a.name for a in run.artifacts}
-            assert names == {"confusion_matrix.json", "feature_importances.json", "stdout.log", "stderr.log"}
-            assert [(d.path, d.rows) for d in run.inputs] == [("data/raw/wine.csv", 178)]
-            git = run.context["git"]
-            assert git["available"] and len(git["commit"]) == 40 and not git["dirty"]
-        matrix = json.loads(
-            keel.get_artifact(runs[0].id, "confusion_matrix.json", tmp_path / "cm.json").read_text()
-        )
-        assert len(matrix["matrix"]) == 3
-        assert keel.dataset("data/raw/wine.csv").oid == runs[0].inputs[0].oid
+        raw = keel.dataset("data/raw/wine.csv")
+        assert raw.rows == 178
+        pipelines = keel.search_runs("attributes.kind = 'pipeline'", experiment="quickstart", order_by="attributes.start_time")
+        first = pipelines[0]
+        assert first.status == "finished" and first.parent_id is None
+        stages = {r.name: r for r in keel.search_runs(parent=first.id)}
+        assert set(stages) == {"prepare", "train", "evaluate"}
+        assert all(r.kind == "stage" and r.status == "finished" for r in stages.values())
+        assert [(d.path, d.oid) for d in stages["prepare"].inputs][0] == ("data/raw/wine.csv", raw.oid)
+        assert [d.path for d in stages["prepare"].outputs] == ["data/processed"]
+        assert stages["train"].params["train.max_depth"] == 3
+        assert [p.step for p in keel.get_metric_history(stages["train"].id, "cv_accuracy")] == [10, 20, 30, 40, 50, 60]
+        assert 0.5 < stages["evaluate"].metrics["accuracy"] <= 1.0
+        assert stages["evaluate"].context["git"]["commit"]
+
+        sweeps = keel.search_runs("attributes.kind = 'sweep'", experiment="quickstart")
+        assert len(sweeps) == 1 and sweeps[0].status == "finished"
+        points = keel.search_runs(parent=sweeps[0].id)
+        assert sorted(p.params["set.train.max_depth"] for p in points) == [1, 2, 4]
+        for point in points:
+            names = {r.name: r for r in keel.search_runs(parent=point.id)}
+            assert {"train", "evaluate"} <= set(names)
+            assert names["train"].params["train.max_depth"] == point.params["set.train.max_depth"]
+        prepares = keel.search_runs("attributes.name = 'prepare'", experiment="quickstart")
+        assert [r.tags["keel.restored"] for r in prepares].count("false") == 1  # computed once
     finally:
         reset_tracking()
-    status = run_keel("data", "status", "--json", cwd=root)
-    assert json.loads(status.stdout)[0]["state"] == "unchanged"
+    assert json.loads(run_keel("data", "status", "--json", cwd=root).stdout)[0]["state"] == "unchanged"
+    rerun = json.loads(run_keel("run", "--json", cwd=root).stdout)
+    assert {s["state"] for s in rerun["stages"]} == {"unchanged"}
     again = run_keel("quickstart", "demo", cwd=tmp_path)
     assert again.returncode == 4 and "not empty" in again.stderr

@@ -1,105 +1,134 @@
-"""Files of the quickstart's example project."""
+"""Files of the quickstart's example project: a three-stage pipeline on the wine data."""
 
 from __future__ import annotations
 
 PARAMS_YAML = """\
-# Parameters of src/train.py. Change one and run it again: `keel runs compare` shows the effect.
+# Parameters of the pipeline's stages. Change one and `keel run` reruns only what reads it;
+# `keel run --set train.max_depth=2,4` sweeps values.
+prepare:
+  test_size: 0.4
+  seed: 7
 train:
   n_estimators: 60
   max_depth: 3
   max_features: 1
-  test_size: 0.4
   seed: 7
 """
 
-TRAIN_PY = '''\
-"""Train a random forest on the wine data (data/raw/wine.csv) and record it with Keel.
-
-Run it as a tracked run:   keel track --experiment quickstart -- python src/train.py
-or on its own (it then starts its own run with keel.start_run).
+STAGES_YAML = """
+# The pipeline: `keel run` runs what changed, `keel dag` draws it (docs/pipelines.md).
+stages:
+  prepare:
+    cmd: python src/prepare.py
+    deps: [data/raw/wine.csv, src/prepare.py]
+    params: [prepare]
+    outs: [data/processed]
+  train:
+    cmd: python src/train.py
+    deps: [data/processed/train.csv, src/train.py]
+    params: [train]
+    outs: [models/model.joblib]
+  evaluate:
+    cmd: python src/evaluate.py
+    deps: [models/model.joblib, data/processed/test.csv, src/evaluate.py]
+    metrics: [reports/metrics.json]
 """
 
-from __future__ import annotations
+PREPARE_PY = '''\
+"""Split the raw wine data into a training and a test set (data/processed)."""
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
-import yaml
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import train_test_split
 
 import keel
 
+params = keel.params()["prepare"]
+table = pd.read_csv("data/raw/wine.csv")
+train, test = train_test_split(
+    table, test_size=params["test_size"], random_state=params["seed"], stratify=table["target"]
+)
+Path("data/processed").mkdir(parents=True, exist_ok=True)
+train.to_csv("data/processed/train.csv", index=False)
+test.to_csv("data/processed/test.csv", index=False)
+keel.log_metrics({"train_rows": len(train), "test_rows": len(test)})
+'''
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--max-depth", type=int, help="overrides train.max_depth in params.yaml")
-    args = parser.parse_args()
+TRAIN_PY = '''\
+"""Train a random forest on data/processed/train.csv; log its accuracy as it grows."""
 
-    params = yaml.safe_load(Path("params.yaml").read_text())["train"]
-    if args.max_depth is not None:
-        params["max_depth"] = args.max_depth
+from pathlib import Path
 
-    with keel.start_run(experiment="quickstart", params=params):
-        # The data version this run reads, as keel.lock records it (`keel data add data/raw`).
-        dataset = keel.dataset("data/raw/wine.csv")
-        keel.log_input(dataset)
-        table = pd.read_csv("data/raw/wine.csv")
-        features, target = table.drop(columns=["target"]), table["target"]
-        x_train, x_test, y_train, y_test = train_test_split(
-            features, target, test_size=params["test_size"], random_state=params["seed"], stratify=target,
-        )
-        keel.log_params({"rows": len(table)})
+import joblib
+import pandas as pd
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import cross_val_score
 
-        # Grow the forest ten trees at a time and log the test accuracy as it improves:
-        # one metric, many steps (see it with `keel runs history RUN accuracy_by_trees`).
-        model = RandomForestClassifier(
-            n_estimators=0,
-            max_depth=params["max_depth"],
-            max_features=params["max_features"],
-            random_state=params["seed"],
-            warm_start=True,
-        )
-        for trees in range(10, params["n_estimators"] + 1, 10):
-            model.set_params(n_estimators=trees)
-            model.fit(x_train, y_train)
-            keel.log_metric("accuracy_by_trees", accuracy_score(y_test, model.predict(x_test)), step=trees)
+import keel
 
-        predictions = model.predict(x_test)
-        accuracy = accuracy_score(y_test, predictions)
-        f1 = f1_score(y_test, predictions, average="macro")
-        keel.log_metrics({"accuracy": accuracy, "f1_macro": f1})
-        keel.log_dict(
-            {"labels": sorted(str(c) for c in target.unique()),
-             "matrix": confusion_matrix(y_test, predictions).tolist()},
-            "confusion_matrix.json",
-        )
-        importances = sorted(
-            zip(features.columns, model.feature_importances_), key=lambda item: -item[1]
-        )
-        keel.log_dict({name: round(float(v), 4) for name, v in importances}, "feature_importances.json")
-        print(f"max_depth={params['max_depth']}: accuracy={accuracy:.3f} f1_macro={f1:.3f}")
+params = keel.params()["train"]
+train = pd.read_csv("data/processed/train.csv")
+features, target = train.drop(columns=["target"]), train["target"]
 
+# Grow the forest ten trees at a time and log the cross-validated accuracy as it improves:
+# one metric, many steps (see it with `keel runs history RUN cv_accuracy`).
+model = RandomForestClassifier(
+    n_estimators=0,
+    max_depth=params["max_depth"],
+    max_features=params["max_features"],
+    random_state=params["seed"],
+    warm_start=True,
+)
+for trees in range(10, params["n_estimators"] + 1, 10):
+    model.set_params(n_estimators=trees)
+    model.fit(features, target)
+    keel.log_metric("cv_accuracy", cross_val_score(model, features, target, cv=3).mean(), step=trees)
 
-if __name__ == "__main__":
-    main()
+Path("models").mkdir(exist_ok=True)
+joblib.dump(model, "models/model.joblib")
+importances = sorted(zip(features.columns, model.feature_importances_), key=lambda item: -item[1])
+keel.log_dict({name: round(float(v), 4) for name, v in importances}, "feature_importances.json")
+'''
+
+EVALUATE_PY = '''\
+"""Score the model on the test set; write reports/metrics.json (logged to the stage's run)."""
+
+import json
+from pathlib import Path
+
+import joblib
+import pandas as pd
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+import keel
+
+model = joblib.load("models/model.joblib")
+test = pd.read_csv("data/processed/test.csv")
+features, target = test.drop(columns=["target"]), test["target"]
+predictions = model.predict(features)
+metrics = {"accuracy": accuracy_score(target, predictions), "f1_macro": f1_score(target, predictions, average="macro")}
+Path("reports").mkdir(exist_ok=True)
+Path("reports/metrics.json").write_text(json.dumps(metrics, indent=2))
+keel.log_dict({"matrix": confusion_matrix(target, predictions).tolist()}, "confusion_matrix.json")
+print(f"accuracy={metrics['accuracy']:.3f} f1_macro={metrics['f1_macro']:.3f}")
 '''
 
 README_MD = """\
 # Keel quickstart project
 
 Made by `keel quickstart`. `data/raw/wine.csv` (scikit-learn's wine data set) is versioned
-with Keel (`keel.lock`); `src/train.py` trains a random forest on it (parameters in
-`params.yaml`), and every training is a Keel run that records the data version it read.
+with Keel (`keel.lock`), and a pipeline in `keel.yaml` prepares it, trains a random forest
+and evaluates it (parameters in `params.yaml`). Every stage is a Keel run that records its
+parameters, metrics, the data versions it read and wrote, and where it ran.
 
 Try:
 
+    keel dag                            # the pipeline
+    keel run                            # nothing changed: nothing runs
+    keel run --set train.max_depth=2,4 --sort -metrics.accuracy
     keel runs list                      # what was recorded
-    keel runs show RUN_ID               # params, metrics, artifacts, context of one run
-    keel runs compare RUN_A RUN_B       # what differs between runs
-    keel runs history RUN_ID accuracy_by_trees
+    keel runs show RUN_ID               # params, metrics, data, artifacts, context of one run
+    keel runs history RUN_ID cv_accuracy
     keel data status                    # has the data changed since keel.lock recorded it?
-    keel track --experiment quickstart -- python src/train.py --max-depth 6
 """

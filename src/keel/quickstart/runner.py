@@ -1,31 +1,31 @@
-"""``keel quickstart``: build the example project and run Keel's loop on it, narrating each
-step with the command a user would type."""
+"""``keel quickstart``: build the example project and run Keel's loop on it — version the
+data, run the pipeline, rerun it (nothing to do), sweep a parameter — narrating each step
+with the command a user would type."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from keel.core.errors import Conflict, InvalidInput
 from keel.quickstart import example
 
 EXPERIMENT = "quickstart"
-DEPTHS = (1, 2, 3)
+DEPTHS = (1, 2, 4)
 
 
 @dataclass
 class QuickstartResult:
     root: Path
-    run_ids: list[str] = field(default_factory=list)
-    best_run: str | None = None
     git_commit: str | None = None
     dataset_oid: str | None = None
+    pipeline_run: str | None = None
+    sweep_run: str | None = None
+    sweep_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 Say = Callable[[str], None]
@@ -61,10 +61,12 @@ def _write_dataset(path: Path) -> None:
 
 def run_quickstart(target: Path, say: Say, show_output: bool = True) -> QuickstartResult:
     """Create the example project in ``target`` (a new or empty folder) and run it."""
+    from keel.core.workspace import load_workspace
+    from keel.data.add import add_paths
+    from keel.data.context import open_data
+    from keel.pipeline.runner import run_pipeline
+    from keel.pipeline.sweep import run_sweep
     from keel.project.scaffold import init_project
-    from keel.tracking.command import track_command
-    from keel.tracking.queries import search_runs
-    from keel.tracking.session import session_for_workspace
 
     root = target.expanduser().resolve()
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -75,17 +77,20 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     say(f"[step] Create a project          $ keel init {target}")
     init_project(root, name="keel-quickstart")
     (root / "params.yaml").write_text(example.PARAMS_YAML, encoding="utf-8")
-    (root / "src" / "train.py").write_text(example.TRAIN_PY, encoding="utf-8")
+    for name, code in (
+        ("prepare", example.PREPARE_PY),
+        ("train", example.TRAIN_PY),
+        ("evaluate", example.EVALUATE_PY),
+    ):
+        (root / "src" / f"{name}.py").write_text(code, encoding="utf-8")
     (root / "README.md").write_text(example.README_MD, encoding="utf-8")
+    with (root / "keel.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(example.STAGES_YAML)
     result = QuickstartResult(root)
 
-    from keel.core.workspace import load_workspace
-    from keel.data.add import add_paths
-    from keel.data.context import open_data
-
-    workspace = load_workspace(root)
     say("[step] Version the raw data      $ keel data add data/raw")
     _write_dataset(root / "data" / "raw" / "wine.csv")
+    workspace = load_workspace(root)
     data = open_data(workspace=workspace)
     try:
         (added,) = add_paths(data, ["data/raw"], cwd=root)
@@ -97,31 +102,32 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     if result.git_commit:
         say(f"        committed code and keel.lock to git ({result.git_commit[:12]}): runs record the commit")
 
-    session = session_for_workspace(workspace)
-    for depth in DEPTHS:
-        name = f"rf-depth-{depth}"
-        say(
-            f"[step] Track a training run      $ keel track --experiment {EXPERIMENT} --name {name} "
-            f"-- python src/train.py --max-depth {depth}"
-        )
-        with ExitStack() as stack:
-            sink = None if show_output else stack.enter_context(open(os.devnull, "wb"))
-            outcome = track_command(
-                [sys.executable, "src/train.py", "--max-depth", str(depth)],
-                experiment=EXPERIMENT,
-                name=name,
-                cwd=root,
-                stdout=sink,
-                stderr=sink,
-                session=session,
-            )
-        if outcome.exit_code != 0:
-            raise InvalidInput(
-                f"The example training failed (exit code {outcome.exit_code}); "
-                f"see `keel runs artifact {outcome.run_id[:12]} stderr.log` in {root}."
-            )
-        result.run_ids.append(outcome.run_id)
+    say("[step] Run the pipeline          $ keel run        (prepare → train → evaluate)")
+    report = run_pipeline(workspace, experiment=EXPERIMENT, listener=_narrate(say))
+    if not report.ok:
+        failed = next(r for r in report.stages.values() if r.state == "failed")
+        raise InvalidInput(f"The example pipeline failed at {failed.name}: {failed.reason}. {failed.error}")
+    result.pipeline_run = report.run_id
+    say("[step] Run it again              $ keel run        (nothing changed: every stage is skipped)")
+    again = run_pipeline(workspace, experiment=EXPERIMENT)
+    skipped = sum(1 for r in again.stages.values() if r.state == "unchanged")
+    say(f"        {skipped} of {len(again.stages)} stages unchanged, nothing ran")
 
-    ranked = search_runs(experiment=EXPERIMENT, order_by=["metrics.accuracy desc"], session=session)
-    result.best_run = ranked[0].id if ranked else None
+    say(
+        f"[step] Sweep the tree depth     $ keel run --set train.max_depth={','.join(map(str, DEPTHS))} --sort -metrics.accuracy"
+    )
+    sweep = run_sweep(workspace, {"train.max_depth": list(DEPTHS)}, experiment=EXPERIMENT)
+    if not sweep.ok:
+        raise InvalidInput("The example sweep failed; see `keel runs list` in the project.")
+    result.sweep_run = sweep.run_id
+    result.sweep_rows = sweep.rows("-metrics.accuracy")
     return result
+
+
+def _narrate(say: Say) -> Callable[[Any], None]:
+    def listen(report: Any) -> None:
+        if report.state in ("ran", "restored", "failed"):
+            duration = f" in {report.duration:.1f} s" if report.duration else ""
+            say(f"        {report.name}: {report.state}{duration}")
+
+    return listen
