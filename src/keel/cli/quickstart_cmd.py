@@ -26,8 +26,12 @@ def quickstart(directory: Path, quiet: bool) -> None:
 
     out = console()
     started = time.perf_counter()
-    result = run_quickstart(directory, (lambda line: None) if quiet else (lambda line: out.print(escape(line))))
-    table = new_table("run", "train.max_depth", "accuracy", "f1_macro", title="Sweep: test accuracy by tree depth")
+    result = run_quickstart(
+        directory, (lambda line: None) if quiet else (lambda line: out.print(escape(line)))
+    )
+    table = new_table(
+        "run", "train.max_depth", "accuracy", "f1_macro", title="Sweep: test accuracy by tree depth"
+    )
     for row in result.sweep_rows:
         table.add_row(
             short_id(row["run_id"]),

@@ -11,8 +11,7 @@ from typing import Any
 from keel.core.errors import Conflict, NotFound
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock, update_lock
-from keel.data.paths import project_path
-from keel.data.status import recorded_files
+from keel.data.status import pick, recorded_files
 from keel.objects.materialize import choose_method, materialize
 from keel.objects.snapshot import Progress, fingerprint, identify, scan
 
@@ -28,22 +27,6 @@ class CheckoutResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def _targets(
-    ctx: DataContext, lock: LockFile, user_paths: list[str] | None, cwd: Path | None
-) -> list[TrackedPath]:
-    versions = lock.versions()
-    if not user_paths:
-        return [versions[p] for p in sorted(versions)]
-    chosen = []
-    for user_path in user_paths:
-        rel = project_path(ctx.root, user_path, cwd)
-        if rel not in versions:
-            known = ", ".join(sorted(versions)) or "nothing"
-            raise NotFound(f"{rel} is not tracked in that keel.lock (it tracks {known}).")
-        chosen.append(versions[rel])
-    return chosen
 
 
 def missing_objects(ctx: DataContext, tracked: TrackedPath) -> list[str]:
@@ -166,7 +149,7 @@ def data_checkout(
     """
     workspace_lock = read_lock(ctx.root)
     source = lock if lock is not None else workspace_lock
-    targets = _targets(ctx, source, user_paths, cwd)
+    targets = pick(ctx, source, user_paths, cwd)
     results = []
     for tracked in targets:
         progress = progress_for(tracked.path, tracked.files) if progress_for is not None else None

@@ -57,14 +57,14 @@ class DiffReport:
 Side = dict[str, tuple[str, int, Path | None]]
 
 
+def _overlaps(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/") or prefix.startswith(path + "/")
+
+
 def _lock_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
     side: Side = {}
     for tracked in lock.versions().values():
-        if prefix and not (
-            tracked.path == prefix
-            or tracked.path.startswith(prefix + "/")
-            or prefix.startswith(tracked.path + "/")
-        ):
+        if prefix and not _overlaps(tracked.path, prefix):
             continue
         for rel, entry in recorded_files(ctx, tracked).items():
             path = f"{tracked.path}/{rel}" if rel else tracked.path
@@ -79,11 +79,7 @@ def _lock_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
 def _workspace_side(ctx: DataContext, lock: LockFile, prefix: str | None) -> Side:
     side: Side = {}
     for tracked in lock.versions().values():
-        if prefix and not (
-            tracked.path == prefix
-            or tracked.path.startswith(prefix + "/")
-            or prefix.startswith(tracked.path + "/")
-        ):
+        if prefix and not _overlaps(tracked.path, prefix):
             continue
         target = ctx.root / tracked.path
         if not target.exists():

@@ -42,6 +42,14 @@ class TrackedPath:
     def to_dict(self) -> dict[str, Any]:
         return {"oid": self.oid, "kind": self.kind, "size": self.size, "files": self.files}
 
+    @classmethod
+    def from_entry(cls, path: Any, entry: Any) -> TrackedPath:
+        """From a keel.lock entry ``{oid, kind, size, files}``; KeyError/TypeError/ValueError
+        when it is incomplete."""
+        return cls(
+            str(path), str(entry["oid"]), str(entry["kind"]), int(entry["size"]), int(entry.get("files", 1))
+        )
+
 
 @dataclass
 class LockFile:
@@ -57,13 +65,7 @@ class LockFile:
                 outs = state.get("outs") if isinstance(state, dict) else None
                 for path, entry in (outs or {}).items():
                     try:
-                        found[str(path)] = TrackedPath(
-                            str(path),
-                            str(entry["oid"]),
-                            str(entry["kind"]),
-                            int(entry["size"]),
-                            int(entry.get("files", 1)),
-                        )
+                        found[str(path)] = TrackedPath.from_entry(path, entry)
                     except (KeyError, TypeError, ValueError):
                         continue
         return found
@@ -102,13 +104,7 @@ def parse_lock(text: str, label: str = LOCK_FILE) -> LockFile:
     data = {}
     for path, entry in entries.items():
         try:
-            data[str(path)] = TrackedPath(
-                str(path),
-                str(entry["oid"]),
-                str(entry["kind"]),
-                int(entry["size"]),
-                int(entry.get("files", 1)),
-            )
+            data[str(path)] = TrackedPath.from_entry(path, entry)
         except (KeyError, TypeError, ValueError):
             raise ConfigError(
                 f"{label}: the entry for {path!r} is incomplete; restore it from git."

@@ -8,7 +8,7 @@ from typing import Any
 
 from keel.core.errors import NotFound
 from keel.data.context import DataContext
-from keel.data.lockfile import TrackedPath, read_lock
+from keel.data.lockfile import LockFile, TrackedPath, read_lock
 from keel.data.paths import project_path
 from keel.objects.snapshot import fingerprint, identify, scan
 from keel.objects.trees import TreeEntry
@@ -45,8 +45,15 @@ def recorded_files(ctx: DataContext, tracked: TrackedPath) -> dict[str, TreeEntr
 
 
 def selected(ctx: DataContext, user_paths: list[str] | None, cwd: Path | None = None) -> list[TrackedPath]:
-    """The tracked paths named by ``user_paths`` (all of them when None)."""
-    versions = read_lock(ctx.root).versions()
+    """The tracked paths (data and pipeline outputs) named by ``user_paths`` (all when None)."""
+    return pick(ctx, read_lock(ctx.root), user_paths, cwd)
+
+
+def pick(
+    ctx: DataContext, lock: LockFile, user_paths: list[str] | None, cwd: Path | None = None
+) -> list[TrackedPath]:
+    """The versions ``lock`` records for ``user_paths`` (all of them when None)."""
+    versions = lock.versions()
     if not user_paths:
         return [versions[p] for p in sorted(versions)]
     chosen = []

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from keel.core.errors import InvalidInput, NotFound
-from keel.data.checkout import _targets, missing_objects
+from keel.data.checkout import missing_objects
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, read_lock
 from keel.data.remotes import connect
+from keel.data.status import pick
 from keel.data.transfer import TransferResult, fetch
 
 
@@ -22,7 +23,7 @@ def fetch_if_missing(
 ) -> TransferResult | None:
     """Fetch the objects the versions to check out lack locally. Without a remote (and none
     named), do nothing: the checkout then says what is missing and how to get it."""
-    versions = _targets(ctx, lock if lock is not None else read_lock(ctx.root), user_paths, None)
+    versions = pick(ctx, lock if lock is not None else read_lock(ctx.root), user_paths, None)
     needed = []
     for tracked in versions:
         try:

@@ -107,12 +107,6 @@ def _lock_state(root: Path) -> dict[str, Any]:
     return stages if isinstance(stages, dict) else {}
 
 
-def _version(entry: Mapping[str, Any], path: str) -> TrackedPath:
-    return TrackedPath(
-        path, str(entry["oid"]), str(entry["kind"]), int(entry["size"]), int(entry.get("files", 1))
-    )
-
-
 def _dataset(version: TrackedPath) -> DatasetVersion:
     return DatasetVersion(version.path, version.oid, version.kind, version.size, version.files)
 
@@ -406,7 +400,9 @@ class PipelineRunner:
         cached: Mapping[str, Any],
         report: StageReport,
     ) -> bool:
-        outs = {path: _version(entry, path) for path, entry in (cached.get("outs") or {}).items()}
+        outs = {
+            path: TrackedPath.from_entry(path, entry) for path, entry in (cached.get("outs") or {}).items()
+        }
         if set(outs) != set(stage.all_outs):
             return False
         try:
