@@ -12,11 +12,21 @@ from tests.conftest import reset_tracking, run_keel
 pytestmark = pytest.mark.slow
 
 
-def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     result = run_keel("quickstart", "demo", "--quiet", cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     root = tmp_path / "demo"
-    for path in ("keel.yaml", "keel.lock", "params.yaml", "src/train.py", "data/raw/wine.csv", ".keel/keel.db", ".git"):
+    for path in (
+        "keel.yaml",
+        "keel.lock",
+        "params.yaml",
+        "src/train.py",
+        "data/raw/wine.csv",
+        ".keel/keel.db",
+        ".git",
+    ):
         assert (root / path).exists(), path
     assert json.loads((root / "reports" / "metrics.json").read_text())["accuracy"] > 0.5
 
@@ -26,7 +36,9 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(tmp_path: Path, m
     try:
         raw = keel.dataset("data/raw/wine.csv")
         assert raw.rows == 178
-        pipelines = keel.search_runs("attributes.kind = 'pipeline'", experiment="quickstart", order_by="attributes.start_time")
+        pipelines = keel.search_runs(
+            "attributes.kind = 'pipeline'", experiment="quickstart", order_by="attributes.start_time"
+        )
         first = pipelines[0]
         assert first.status == "finished" and first.parent_id is None
         stages = {r.name: r for r in keel.search_runs(parent=first.id)}
@@ -35,7 +47,14 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(tmp_path: Path, m
         assert [(d.path, d.oid) for d in stages["prepare"].inputs][0] == ("data/raw/wine.csv", raw.oid)
         assert [d.path for d in stages["prepare"].outputs] == ["data/processed"]
         assert stages["train"].params["train.max_depth"] == 3
-        assert [p.step for p in keel.get_metric_history(stages["train"].id, "cv_accuracy")] == [10, 20, 30, 40, 50, 60]
+        assert [p.step for p in keel.get_metric_history(stages["train"].id, "cv_accuracy")] == [
+            10,
+            20,
+            30,
+            40,
+            50,
+            60,
+        ]
         assert 0.5 < stages["evaluate"].metrics["accuracy"] <= 1.0
         assert stages["evaluate"].context["git"]["commit"]
 

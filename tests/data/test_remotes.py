@@ -275,3 +275,18 @@ def test_gc_on_a_remote(repo: Path, tmp_path: Path) -> None:
     assert workspace_only["deleted"] == 3  # v1's f0 and the two trees above it
     assert len([p for p in remote.glob("*/*") if not p.name.startswith(".")]) == everything - 3
     assert json.loads(run_keel("data", "verify", "--remote", "--json", cwd=repo).stdout)["ok"]
+
+
+def test_folder_remote_with_link_shares_objects(repo: Path, tmp_path: Path) -> None:
+    _dataset(repo, 6)
+    remote = tmp_path / "remote"
+    assert run_keel("remote", "add", "fast", str(remote), "-o", "link=true", cwd=repo).returncode == 0
+    assert "link: true" in (repo / "keel.yaml").read_text()
+    git(repo, "commit", "-q", "-am", "fast remote")
+    assert run_keel("push", cwd=repo).returncode == 0
+    local = sorted((repo / ".keel" / "objects").glob("*/*"))
+    shared = [p for p in local if (remote / p.parent.name / p.name).exists()]
+    assert shared and all((remote / p.parent.name / p.name).stat().st_ino == p.stat().st_ino for p in shared)
+    teammate = _clone(repo, tmp_path / "teammate")
+    assert run_keel("pull", cwd=teammate).returncode == 0
+    assert _tree_bytes(teammate / "data" / "raw") == _tree_bytes(repo / "data" / "raw")

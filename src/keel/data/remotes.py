@@ -88,7 +88,11 @@ def choose_remote(workspace: Workspace, name: str | None = None) -> RemoteConfig
 
 def connect(workspace: Workspace, name: str | None = None) -> Remote:
     config = choose_remote(workspace, name)
-    return open_remote(config.name, config.url, config.options, workspace.root)
+    options = dict(config.options)
+    # A folder remote may share objects with the local store by hard link (opt-in: fast, but
+    # then a copy damaged in one place is damaged in both, and pull --force cannot repair it).
+    link = bool(options.pop("link", False))
+    return open_remote(config.name, config.url, options, workspace.root, link)
 
 
 def _load(root: Path) -> tuple[Any, Any]:

@@ -159,10 +159,8 @@ def _intact(ctx: DataContext, oid: str) -> bool:
 
 
 def _drop_local(ctx: DataContext, oid: str) -> None:
-    path = ctx.store.path(oid)
     try:
-        os.chmod(path, 0o644)
-        os.unlink(path)
+        os.unlink(ctx.store.path(oid))  # needs only the folder's permission, not the file's
     except FileNotFoundError:
         pass
 

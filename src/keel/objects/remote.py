@@ -42,15 +42,34 @@ class Remote(Protocol):
     def stale_temporaries(self) -> list[str]: ...
 
 
+def _try_link(source: Path, target: Path) -> bool:
+    """Hard-link ``source`` at ``target`` (an existing ``target`` counts as done)."""
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        return True
+    except OSError:
+        return False  # another filesystem, or no hard links: copy instead
+    return True
+
+
 def _split(oid: str) -> tuple[str, str]:
     return oid[:2], oid[2:]
 
 
 class FolderRemote:
-    """A remote in a local (or mounted) folder."""
+    """A remote in a local (or mounted) folder.
 
-    def __init__(self, name: str, url: str, base: Path) -> None:
+    With ``link`` (the remote option ``link: true``), objects move between it and a store
+    on the same filesystem as hard links: creating files is what moving many small objects
+    costs (~30 µs to link one on ext4 here, ~260 µs to write one). The price: the remote
+    and the store share each object's bytes, so a copy damaged in one place is damaged in
+    both — the remote is then no backup. Off by default.
+    """
+
+    def __init__(self, name: str, url: str, base: Path, link: bool = False) -> None:
         self.name, self.url, self.base = name, url, base
+        self.link = link
 
     def _path(self, oid: str) -> Path:
         shard, rest = _split(oid)
@@ -94,6 +113,8 @@ class FolderRemote:
         self._ensure_base()
         target = self._path(oid)
         target.parent.mkdir(exist_ok=True)
+        if self.link and _try_link(local, target):
+            return
         tmp = target.parent / f".tmp-{os.getpid()}-{os.urandom(4).hex()}"
         try:
             shutil.copyfile(local, tmp)
@@ -107,8 +128,11 @@ class FolderRemote:
             _unlink_quietly(tmp)
 
     def download(self, oid: str, dest: Path) -> None:
+        source = self._path(oid)
+        if self.link and _try_link(source, dest):
+            return
         try:
-            shutil.copyfile(self._path(oid), dest)
+            shutil.copyfile(source, dest)
         except FileNotFoundError:
             raise NotFound(f"Object {oid[:12]}… is not on remote {self.name} ({self.url}).") from None
 
@@ -253,15 +277,20 @@ def _first_line(exc: BaseException) -> str:
 
 
 def open_remote(
-    name: str, url: str, options: Mapping[str, Any] | None = None, root: Path | None = None
+    name: str,
+    url: str,
+    options: Mapping[str, Any] | None = None,
+    root: Path | None = None,
+    link: bool = False,
 ) -> Remote:
     """The remote at ``url``: ``file://`` URLs and plain paths are folders (relative paths
-    are relative to the project root), anything else goes through fsspec."""
+    are relative to the project root; ``link`` lets them share objects by hard link),
+    anything else goes through fsspec."""
     if url.startswith("file://"):
-        return FolderRemote(name, url, Path(url[len("file://") :]))
+        return FolderRemote(name, url, Path(url[len("file://") :]), link)
     if "://" not in url:
         path = Path(url).expanduser()
         if not path.is_absolute() and root is not None:
             path = root / path
-        return FolderRemote(name, url, path)
+        return FolderRemote(name, url, path, link)
     return FsspecRemote(name, url, options or {})
