@@ -44,7 +44,7 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         stages = {r.name: r for r in keel.search_runs(parent=first.id)}
         assert set(stages) == {"prepare", "train", "evaluate"}
         assert all(r.kind == "stage" and r.status == "finished" for r in stages.values())
-        assert [(d.path, d.oid) for d in stages["prepare"].inputs][0] == ("data/raw/wine.csv", raw.oid)
+        assert next((d.path, d.oid) for d in stages["prepare"].inputs) == ("data/raw/wine.csv", raw.oid)
         assert [d.path for d in stages["prepare"].outputs] == ["data/processed"]
         assert stages["train"].params["train.max_depth"] == 3
         assert [p.step for p in keel.get_metric_history(stages["train"].id, "cv_accuracy")] == [
