@@ -27,6 +27,22 @@ class YamlDocument:
         return label
 
 
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's C parser when present (about 8x faster)."""
+    import yaml  # lazy: keeps `import keel` fast
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def safe_dump(data: Any, **options: Any) -> str:
+    """``yaml.safe_dump`` with libyaml's C emitter when present (about 4x faster)."""
+    import yaml
+
+    options.setdefault("sort_keys", False)
+    text: str = yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), **options)
+    return text
+
+
 def load_yaml_mapping(path: Path) -> YamlDocument:
     """Parse ``path`` as a YAML mapping; an empty file is an empty mapping."""
     import yaml  # lazy: keeps `import keel` fast

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import ConfigError
+from keel.core.yaml_file import safe_dump, safe_load
 
 LOCK_FILE = "keel.lock"
 LOCK_FORMAT = 1
@@ -71,20 +72,18 @@ class LockFile:
         return found
 
     def dump(self) -> str:
-        import yaml
-
         body: dict[str, Any] = {"version": LOCK_FORMAT}
         body["data"] = {path: self.data[path].to_dict() for path in sorted(self.data)}
         body.update(self.extra)
         header = "# Written by Keel: the versions of tracked data. Commit it with your code.\n"
-        return header + yaml.safe_dump(body, sort_keys=False, default_flow_style=False)
+        return header + safe_dump(body, default_flow_style=False)
 
 
 def parse_lock(text: str, label: str = LOCK_FILE) -> LockFile:
     import yaml
 
     try:
-        body = yaml.safe_load(text) or {}
+        body = safe_load(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{label}:{mark.line + 1}" if mark is not None else label

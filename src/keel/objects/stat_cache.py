@@ -15,6 +15,8 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from keel.core.sqlite_wal import enable_wal
+
 StatKey = tuple[int, int, int]  # inode, mtime_ns, size
 
 _SCHEMA = """
@@ -51,7 +53,7 @@ class StatCache:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode = WAL")
+            enable_wal(conn, 60)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(_SCHEMA)
             self._conn = conn

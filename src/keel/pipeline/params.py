@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import ConfigError
+from keel.core.yaml_file import safe_load
 from keel.pipeline.spec import Stage
 
 
@@ -30,7 +31,7 @@ def _load(root: Path, name: str, cache: dict[str, Any]) -> Any:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f":{mark.line + 1}" if mark is not None else ""

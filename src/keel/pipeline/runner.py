@@ -40,6 +40,7 @@ from keel.core.entities import DatasetVersion, RunStatus
 from keel.core.errors import Conflict, KeelError, NotFound
 from keel.core.hashing import hash_bytes
 from keel.core.workspace import Workspace
+from keel.core.yaml_file import safe_load
 from keel.data.add import snapshot_path
 from keel.data.checkout import checkout_path
 from keel.data.context import DataContext, open_data
@@ -143,7 +144,7 @@ def read_metrics(path: Path) -> dict[str, float]:
         import yaml
 
         try:
-            data = yaml.safe_load(text)
+            data = safe_load(text)
         except yaml.YAMLError:
             return {}
     found: dict[str, float] = {}
@@ -198,6 +199,7 @@ class PipelineRunner:
         self._parent: Any = None
         self._order: list[str] = []
         self._report = PipelineReport(None, {})
+        self._recorded: dict[str, Any] = {}
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -272,6 +274,9 @@ class PipelineRunner:
             return report
         self._order = order
         self._report = report
+        # The stages' recorded states, read once: each stage's entry changes only when this
+        # run records it (a concurrent run writing the same outputs is locked out).
+        self._recorded = _lock_state(self.root) if self.record_lock else {}
         try:
             self._schedule(order, reports)
         finally:
@@ -351,7 +356,7 @@ class PipelineRunner:
         started = time.monotonic()
         try:
             evaluation = self.evaluate(stage)
-            recorded = _lock_state(self.root).get(stage.name) if self.record_lock else None
+            recorded = self._recorded.get(stage.name)
             reason = self.why(stage, evaluation, recorded)
             if reason is None:
                 self._set(report, "unchanged")

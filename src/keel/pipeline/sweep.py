@@ -26,6 +26,7 @@ from typing import Any
 from keel.core.entities import RunStatus
 from keel.core.errors import InvalidInput
 from keel.core.workspace import Workspace, load_workspace
+from keel.core.yaml_file import safe_dump, safe_load
 from keel.pipeline.graph import select
 from keel.pipeline.params import apply_overrides
 from keel.pipeline.runner import PipelineReport, PipelineRunner
@@ -138,8 +139,6 @@ def _project_files(root: Path) -> list[str]:
 
 def _scratch(workspace: Workspace, overrides: dict[str, Any]) -> Workspace:
     """A scratch copy of the project for one combination, sharing its stores."""
-    import yaml
-
     from keel.data.checkout import checkout_path
     from keel.data.context import open_data
     from keel.data.lockfile import read_lock
@@ -154,10 +153,8 @@ def _scratch(workspace: Workspace, overrides: dict[str, Any]) -> Workspace:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(workspace.root / rel, dest)
     params = root / "params.yaml"
-    data = yaml.safe_load(params.read_text(encoding="utf-8")) if params.exists() else {}
-    params.write_text(
-        yaml.safe_dump(apply_overrides(data or {}, overrides), sort_keys=False), encoding="utf-8"
-    )
+    data = safe_load(params.read_text(encoding="utf-8")) if params.exists() else {}
+    params.write_text(safe_dump(apply_overrides(data or {}, overrides)), encoding="utf-8")
     env = dict(os.environ)
     env["KEEL_OBJECTS_DIR"] = str(workspace.objects_dir)
     env["KEEL_DB_URL"] = workspace.db_url

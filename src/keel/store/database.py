@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from keel.core.errors import ConfigError, KeelError, StoreUnavailable
 from keel.core.settings import Settings
+from keel.core.sqlite_wal import enable_wal
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
@@ -82,7 +83,7 @@ class Database:
                 dbapi_conn.isolation_level = None
                 cursor = dbapi_conn.cursor()
                 cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-                cursor.execute("PRAGMA journal_mode = WAL")
+                enable_wal(cursor, settings.sqlite_busy_timeout)
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
                 cursor.execute("PRAGMA foreign_keys = ON")
                 # Search reads many small rows at random: a bigger page cache and memory-mapped

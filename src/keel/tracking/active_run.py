@@ -27,6 +27,7 @@ from keel.core.keys import (
     tag_value,
     timestamp_value,
 )
+from keel.core.yaml_file import safe_dump
 
 if TYPE_CHECKING:
     from keel.tracking.session import Session
@@ -248,9 +249,7 @@ class ActiveRun:
         artifact = _artifact_name(name)
         try:
             if artifact.endswith((".yaml", ".yml")):
-                import yaml
-
-                payload = yaml.safe_dump(data, sort_keys=False).encode("utf-8")
+                payload = safe_dump(data).encode("utf-8")
             else:
                 payload = json.dumps(data, indent=2, allow_nan=True, default=_json_default).encode("utf-8")
         except (TypeError, ValueError) as exc:
