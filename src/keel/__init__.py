@@ -34,6 +34,12 @@ _API: dict[str, str] = {
     "log_input": "keel.tracking.fluent:log_input",
     "log_output": "keel.tracking.fluent:log_output",
     "dataset": "keel.data.api:dataset",
+    "log_model": "keel.models.registry:log_model",
+    "load_model": "keel.models.registry:load_model",
+    "get_model_version": "keel.models.registry:get_model_version",
+    "set_model_alias": "keel.models.registry:set_alias",
+    "ModelVersion": "keel.core.models:ModelVersion",
+    "MissingDependency": "keel.core.errors:MissingDependency",
     "params": "keel.pipeline.params:read_params",
     "open": "keel.data.api:open_tracked",
     "DatasetVersion": "keel.core.entities:DatasetVersion",
@@ -74,6 +80,8 @@ __all__ = [
     "InvalidInput",
     "KeelError",
     "MetricPoint",
+    "MissingDependency",
+    "ModelVersion",
     "NotFound",
     "RemoteUnavailable",
     "Run",
@@ -88,14 +96,17 @@ __all__ = [
     "flush",
     "get_artifact",
     "get_metric_history",
+    "get_model_version",
     "get_run",
     "list_experiments",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_output",
     "log_param",
     "log_params",
@@ -104,6 +115,7 @@ __all__ = [
     "params",
     "search_runs",
     "search_runs_df",
+    "set_model_alias",
     "set_tag",
     "set_tags",
     "start_run",
@@ -134,13 +146,17 @@ if TYPE_CHECKING:
         IntegrityError,
         InvalidInput,
         KeelError,
+        MissingDependency,
         NotFound,
         RemoteUnavailable,
         SchemaTooNew,
         StoreUnavailable,
     )
+    from keel.core.models import ModelVersion
     from keel.data.api import dataset
     from keel.data.api import open_tracked as open
+    from keel.models.registry import get_model_version, load_model, log_model
+    from keel.models.registry import set_alias as set_model_alias
     from keel.pipeline.params import read_params as params
     from keel.tracking.active_run import ActiveRun
     from keel.tracking.fluent import (

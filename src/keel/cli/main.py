@@ -35,6 +35,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "push": ("keel.cli.data_cmds:push", "Send tracked data the remote lacks."),
     "pull": ("keel.cli.data_cmds:pull", "Fetch tracked data the local store lacks, and check it out."),
     "gc": ("keel.cli.data_cmds:gc", "Delete objects nothing refers to."),
+    "models": (
+        "keel.cli.models_cmds:models",
+        "The model registry: list, show, alias, history, tag, lineage.",
+    ),
+    "serve": ("keel.cli.serve_cmds:serve", "Serve a model over HTTP, logging every prediction."),
+    "predict": ("keel.cli.serve_cmds:predict", "Score a CSV/Parquet file with a registered model."),
+    "predictions": ("keel.cli.serve_cmds:predictions", "Export the prediction log."),
     "runs": ("keel.cli.runs_cmds:runs", "List, show, compare, delete and restore runs."),
     "experiments": ("keel.cli.runs_cmds:experiments", "List experiments."),
     "settings": ("keel.cli.project_cmds:settings", "Show every setting, its value and where it came from."),

@@ -7,6 +7,7 @@ for the JSON error envelope ``{"error": {"code", "message", "details"}}``::
     KeelError                      exit 1   HTTP 500
     ├── InvalidInput               exit 2   HTTP 400   bad argument, key, value, filter
     │   └── ConfigError            exit 2   HTTP 400   keel.yaml / KEEL_* setting is wrong
+    │       └── MissingDependency  exit 2   HTTP 400   a flavor's library is not installed
     ├── NotFound                   exit 3   HTTP 404   unknown run, experiment, object…
     │   └── CommandNotFound        exit 127 HTTP 404   `keel track -- CMD` with no such CMD
     ├── Conflict                   exit 4   HTTP 409   immutable value re-logged, finished run…
@@ -115,3 +116,9 @@ class RemoteUnavailable(StoreUnavailable):
     """A remote cannot be reached, or refuses the credentials."""
 
     code = "remote_unavailable"
+
+
+class MissingDependency(ConfigError):
+    """A feature needs a Python package that is not installed (the message names it)."""
+
+    code = "missing_dependency"

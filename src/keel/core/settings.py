@@ -178,6 +178,38 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Record the installed Python distributions (name and version) of each run.",
     ),
+    Setting(
+        "predictions_dir",
+        str,
+        ".keel/predictions",
+        "Folder of the scoring server's prediction log (Parquet segments per model), relative "
+        "to the project root.",
+    ),
+    Setting(
+        "serve_max_body_mb",
+        float,
+        16.0,
+        "Largest request body `keel serve` accepts, in MiB; a bigger one is answered 413.",
+    ),
+    Setting(
+        "serve_log_flush_seconds",
+        float,
+        5.0,
+        "The prediction log writes a segment at least this often while requests arrive.",
+    ),
+    Setting(
+        "serve_log_max_rows",
+        int,
+        10000,
+        "The prediction log writes a segment when it holds this many rows.",
+    ),
+    Setting(
+        "serve_poll_seconds",
+        float,
+        2.0,
+        "How often `keel serve NAME@ALIAS` checks whether the alias moved (then loads the new "
+        "version and swaps it in).",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

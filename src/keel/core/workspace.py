@@ -41,6 +41,11 @@ class Workspace:
         return path if path.is_absolute() else self.root / path
 
     @property
+    def predictions_dir(self) -> Path:
+        path = Path(self.settings.predictions_dir).expanduser()
+        return path if path.is_absolute() else self.root / path
+
+    @property
     def db_url(self) -> str:
         url: str = self.settings.db_url
         return url or f"sqlite:///{self.state_dir / 'keel.db'}"

@@ -54,6 +54,19 @@ def lock_refs(ctx: DataContext) -> list[tuple[str, LockFile]]:
     return found
 
 
+def model_packages(ctx: DataContext) -> list[tuple[str, str]]:
+    """(package tree id, "model NAME/VERSION") of every registered model version."""
+    from keel.store.database import Database
+    from keel.store.registry_repo import package_oids
+
+    db = Database(ctx.workspace.db_url, ctx.workspace.settings)
+    try:
+        with db.read() as conn:
+            return package_oids(conn)
+    finally:
+        db.dispose()
+
+
 def run_objects(ctx: DataContext) -> Iterable[tuple[str, str]]:
     """(object id, description) of every object a run refers to: artifacts, diffs, package lists."""
     import json
@@ -94,4 +107,6 @@ def all_references(ctx: DataContext, workspace_only: bool = False) -> References
             refs.add_version(ctx, tracked, suffix)
     for oid, where in run_objects(ctx):
         refs.objects.setdefault(oid, where)
+    for oid, label in model_packages(ctx):
+        refs.add_version(ctx, TrackedPath(label, oid, "dir", 0, 0))
     return refs

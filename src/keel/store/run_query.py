@@ -35,6 +35,7 @@ from keel.store.schema import (
     latest_metrics,
     metric_chunks,
     params,
+    run_datasets,
     runs,
     tags,
 )
@@ -420,3 +421,23 @@ def metric_keys(conn: Connection, run_id: str) -> list[str]:
         select(latest_metrics.c.key).where(latest_metrics.c.run_id == run_id).order_by(latest_metrics.c.key)
     )
     return [str(r[0]) for r in rows]
+
+
+def dataset_producers(conn: Connection, oids: Sequence[str]) -> dict[str, list[str]]:
+    """For each dataset version id, the runs (not deleted) that recorded it as an output, oldest first."""
+    if not oids:
+        return {}
+    query = (
+        select(run_datasets.c.oid, run_datasets.c.run_id)
+        .join(runs, runs.c.id == run_datasets.c.run_id)
+        .where(
+            run_datasets.c.oid.in_(sorted(set(oids))),
+            run_datasets.c.direction == "output",
+            runs.c.deleted_at.is_(None),
+        )
+        .order_by(runs.c.start_time)
+    )
+    found: dict[str, list[str]] = {}
+    for oid, run_id in conn.execute(query):
+        found.setdefault(oid, []).append(run_id)
+    return found

@@ -174,3 +174,54 @@ stage_cache = Table(
     Column("run_id", String(32), nullable=True),
     Column("created_at", Float, nullable=False),
 )
+
+#: The model registry. A model has numbered versions, each a package (a tree in the object
+#: store) usually made by a run; aliases (``production``…) point at one version each, and every
+#: move of an alias is kept in ``alias_events``. ``tags`` columns hold a JSON object.
+models = Table(
+    "models",
+    metadata,
+    Column("name", String(250), primary_key=True),
+    Column("created_at", Float, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("tags", Text, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(250), ForeignKey("models.name", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("package_oid", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("flavor", String(32), nullable=False),
+    Column("run_id", String(32), nullable=True, index=True),
+    Column("path", String(250), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(250), nullable=True),
+    Column("tags", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(250), ForeignKey("models.name", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(100), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+alias_events = Table(
+    "alias_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(250), nullable=False, index=True),
+    Column("alias", String(100), nullable=False),
+    Column("from_version", Integer, nullable=True),
+    Column("to_version", Integer, nullable=True),
+    Column("actor", String(250), nullable=True),
+    Column("at", Float, nullable=False),
+    Column("reason", Text, nullable=True),
+)

@@ -1,0 +1,1 @@
+"""Model packaging, the model registry API and loaded models."""

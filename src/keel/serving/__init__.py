@@ -1,0 +1,1 @@
+"""The scoring server (`keel serve`), its prediction log, and batch scoring."""
