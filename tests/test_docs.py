@@ -54,7 +54,10 @@ def test_every_setting_is_documented() -> None:
 def test_every_public_api_name_is_in_the_guides() -> None:
     import keel
 
-    guide = "".join((DOCS / page).read_text() for page in ("tracking.md", "data.md", "errors.md"))
+    guide = "".join(
+        (DOCS / page).read_text()
+        for page in ("tracking.md", "data.md", "errors.md", "models.md", "serving.md")
+    )
     for name in keel.__all__:
         if name.startswith("_"):
             continue
