@@ -30,7 +30,10 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         assert (root / path).exists(), path
     assert json.loads((root / "reports" / "metrics.json").read_text())["accuracy"] > 0.5
 
+    import pandas as pd
+
     import keel
+    from keel.models import registry
 
     monkeypatch.chdir(root)
     try:
@@ -68,6 +71,29 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
             assert names["train"].params["train.max_depth"] == point.params["set.train.max_depth"]
         prepares = keel.search_runs("attributes.name = 'prepare'", experiment="quickstart")
         assert [r.tags["keel.restored"] for r in prepares].count("false") == 1  # computed once
+
+        # every training registered a version; the best sweep point's model is production
+        production = keel.get_model_version("wine@production")
+        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 4
+        made_by = keel.get_run(production.run_id or "")
+        assert made_by.name == "train" and made_by.kind == "stage"
+        best_point = keel.get_run(made_by.parent_id or "")
+        assert best_point.parent_id == sweeps[0].id
+        best_accuracy = max(
+            r.metrics["accuracy"] for p in points for r in keel.search_runs(parent=p.id) if r.name == "evaluate"
+        )
+        chosen = [r for r in keel.search_runs(parent=best_point.id) if r.name == "evaluate"][0]
+        assert chosen.metrics["accuracy"] == best_accuracy
+        [event] = registry.alias_history("wine")
+        assert event.to_version == production.version and "best sweep accuracy" in (event.reason or "")
+        assert production.run_id in {u["id"] for u in [registry.lineage("wine@production")["run"]]}
+        # it was served: one logged prediction (with feedback) per test row
+        from keel.serving.prediction_log import read_log
+
+        test_rows = len(pd.read_csv(root / "data" / "processed" / "test.csv"))
+        logged = read_log(root / ".keel" / "predictions", "wine")
+        assert len(logged) == test_rows and set(logged["version"]) == {production.version}
+        assert len(read_log(root / ".keel" / "predictions", "wine", "feedback")) == test_rows
     finally:
         reset_tracking()
     assert json.loads(run_keel("data", "status", "--json", cwd=root).stdout)[0]["state"] == "unchanged"

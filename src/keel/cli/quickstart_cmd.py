@@ -19,8 +19,10 @@ def quickstart(directory: Path, quiet: bool) -> None:
     It versions scikit-learn's wine data set with `keel data add`, runs a pipeline that
     prepares the data, trains a random forest and evaluates it (every stage a tracked run
     with its params, metrics, data versions and environment), runs it again (nothing
-    changed, nothing runs), and sweeps the tree depth. Nothing to start: everything lives in
-    DIRECTORY (SQLite metadata store and object store in .keel/).
+    changed, nothing runs), sweeps the tree depth, registers every trained model, gives the
+    best the `production` alias, serves it on a loopback port and sends it the test rows
+    (every prediction logged). Nothing to start: everything lives in DIRECTORY (SQLite
+    metadata store, object store and prediction log in .keel/).
     """
     from keel.quickstart.runner import run_quickstart
 
@@ -55,6 +57,9 @@ def quickstart(directory: Path, quiet: bool) -> None:
         f"keel runs list --filter \"attributes.parent_id = '{best}'\"" if best else "keel runs list",
         "keel runs list --filter \"attributes.name = 'evaluate' and metrics.accuracy > 0.9\"",
         "keel data status",
+        "keel models lineage wine@production",
+        "keel predictions export wine -o predictions.csv",
+        "keel serve wine@production",
         "keel run --set train.n_estimators=20,100 --sort -metrics.accuracy",
     ):
         out.print(f"  $ {escape(line)}")

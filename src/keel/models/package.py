@@ -110,10 +110,9 @@ def build_package(
             "requirements": requirements_for(flavor, list(requirements or [])),
             "python": platform.python_version(),
             "run_id": run_id,
-            "metrics": {
-                k: v for k, v in (metrics or {}).items() if not math.isnan(v)
-            },  # NaN is not YAML-safe
-            "params": dict(params or {}),
+            # plain floats (NumPy scalars are not YAML), without NaN (not portable YAML)
+            "metrics": {k: float(v) for k, v in (metrics or {}).items() if not math.isnan(v)},
+            "params": json.loads(json.dumps(params or {}, default=str)),
             "flavor_options": options,
         }
         if example is not None:

@@ -87,6 +87,9 @@ for trees in range(10, params["n_estimators"] + 1, 10):
 
 Path("models").mkdir(exist_ok=True)
 joblib.dump(model, "models/model.joblib")
+# Register it: a new version of the model "wine" (packaged with skops, no pickle), linked to
+# this stage's run, so `keel models lineage wine@production` leads back to data and commit.
+keel.log_model(model, "wine", input_example=features.head())
 importances = sorted(zip(features.columns, model.feature_importances_), key=lambda item: -item[1])
 keel.log_dict({name: round(float(v), 4) for name, v in importances}, "feature_importances.json")
 '''
@@ -131,4 +134,8 @@ Try:
     keel runs show RUN_ID               # params, metrics, data, artifacts, context of one run
     keel runs history RUN_ID cv_accuracy
     keel data status                    # has the data changed since keel.lock recorded it?
+    keel models list                    # every training registered a version of "wine"
+    keel models lineage wine@production # the run, data, commit and environment behind it
+    keel serve wine@production          # answer POST /predict on http://127.0.0.1:8000
+    keel predictions export wine -o predictions.csv
 """

@@ -1,6 +1,6 @@
 """``keel quickstart``: build the example project and run Keel's loop on it — version the
-data, run the pipeline, rerun it (nothing to do), sweep a parameter — narrating each step
-with the command a user would type."""
+data, run the pipeline, rerun it (nothing to do), sweep a parameter, promote the best model,
+serve it and send it traffic — narrating each step with the command a user would type."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ class QuickstartResult:
     pipeline_run: str | None = None
     sweep_run: str | None = None
     sweep_rows: list[dict[str, Any]] = field(default_factory=list)
+    model_version: int | None = None
+    served_requests: int = 0
+    logged_predictions: int = 0
 
 
 Say = Callable[[str], None]
@@ -121,7 +124,112 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
         raise InvalidInput("The example sweep failed; see `keel runs list` in the project.")
     result.sweep_run = sweep.run_id
     result.sweep_rows = sweep.rows("-metrics.accuracy")
+
+    best = result.sweep_rows[0]
+    point = next(p for p in sweep.points if p.run_id == best["run_id"])
+    train_run = point.stages["train"].run_id
+    from keel.models.registry import get_model_version, set_alias
+    from keel.tracking.session import session_for_workspace
+
+    session = session_for_workspace(workspace)
+    version = get_model_version(f"run:{train_run}/model", session=session)
+    depth = best["overrides"].get("train.max_depth")
+    say(f"[step] Promote the best model   $ keel models alias wine {version.version} production")
+    set_alias(
+        "wine",
+        version.version,
+        "production",
+        reason=f"best sweep accuracy (max_depth={depth})",
+        session=session,
+    )
+    result.model_version = version.version
+    say(
+        f"        wine/{version.version} (max_depth={depth}, accuracy {best['metrics'].get('accuracy', 0):.3f}) is production"
+    )
+
+    say("[step] Serve it and send traffic $ keel serve wine@production")
+    result.served_requests, result.logged_predictions = _serve_and_query(root, say)
+    say(
+        f"        {result.served_requests} requests answered; {result.logged_predictions} predictions in the log "
+        "(keel predictions export wine -o predictions.csv)"
+    )
     return result
+
+
+def _serve_and_query(root: Path, say: Say) -> tuple[int, int]:
+    """Start `keel serve` as its own process on a free loopback port, send it the test rows one
+    request each (and their true labels as feedback), stop it, and count the logged rows."""
+    import json
+    import os
+    import signal
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    import pandas as pd
+
+    from keel.serving.prediction_log import read_log
+    from keel.serving.server import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "keel", "serve", "wine@production", "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def post(path: str, body: Any) -> Any:
+        request = urllib.request.Request(
+            base + path, json.dumps(body).encode(), {"content-type": "application/json"}, method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+
+    answered = 0
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                _, err = server.communicate()
+                raise InvalidInput(
+                    f"keel serve stopped: {err.strip().splitlines()[-1] if err.strip() else '?'}"
+                )
+            try:
+                with urllib.request.urlopen(base + "/ready", timeout=1):
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise InvalidInput("keel serve did not start within 60 s.") from None
+                time.sleep(0.2)
+        say(f"        listening on {base}")
+        test = pd.read_csv(root / "data" / "processed" / "test.csv")
+        features = test.drop(columns=["target"])
+        first = None
+        for index, row in enumerate(features.to_dict("records")):
+            answer = post("/predict", [row])
+            prediction = answer["predictions"][0]
+            post(
+                "/feedback",
+                {"request_id": prediction["request_id"], "label": int(test["target"].iloc[index])},
+            )
+            first = first or prediction
+            answered += 1
+        if first is not None:
+            say(
+                f"        $ curl -X POST {base}/predict -d '[{{...one wine...}}]'  →  class {first['prediction']}"
+            )
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)  # drains in-flight requests and flushes the log
+        server.communicate(timeout=60)
+    logged = read_log(root / ".keel" / "predictions", "wine")
+    return answered, len(logged)
 
 
 def _narrate(say: Say) -> Callable[[Any], None]:
