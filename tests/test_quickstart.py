@@ -82,7 +82,7 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         best_accuracy = max(
             r.metrics["accuracy"] for p in points for r in keel.search_runs(parent=p.id) if r.name == "evaluate"
         )
-        chosen = [r for r in keel.search_runs(parent=best_point.id) if r.name == "evaluate"][0]
+        chosen = next(r for r in keel.search_runs(parent=best_point.id) if r.name == "evaluate")
         assert chosen.metrics["accuracy"] == best_accuracy
         [event] = registry.alias_history("wine")
         assert event.to_version == production.version and "best sweep accuracy" in (event.reason or "")
