@@ -80,7 +80,10 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         best_point = keel.get_run(made_by.parent_id or "")
         assert best_point.parent_id == sweeps[0].id
         best_accuracy = max(
-            r.metrics["accuracy"] for p in points for r in keel.search_runs(parent=p.id) if r.name == "evaluate"
+            r.metrics["accuracy"]
+            for p in points
+            for r in keel.search_runs(parent=p.id)
+            if r.name == "evaluate"
         )
         chosen = next(r for r in keel.search_runs(parent=best_point.id) if r.name == "evaluate")
         assert chosen.metrics["accuracy"] == best_accuracy
