@@ -21,7 +21,6 @@ Keel runs its console script from the project's ``.venv`` on a byte-compiled sna
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -32,7 +31,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import harness  # this folder is on sys.path when the script runs
 from harness import KEEL_PYTHON, PROJECT_ROOT, Row, Venv, log
@@ -601,17 +599,7 @@ def main(argv: list[str] | None = None) -> int:
             "target: PERFORMANCE.md's absolute figure and, in brackets, the ratio it implies against "
             "DVC's anchor there; the verdict judges that ratio (absolute figures are a guide)"
         )
-    print(harness.text_table(rows))
-    for note in notes:
-        print(f"  {note}")
-    if args.markdown:
-        body = harness.markdown_table(rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-        args.markdown.write_text(body)
-        log(f"wrote {args.markdown}")
-    if args.json:
-        raw: Any = harness.raw_results(rows)
-        args.json.write_text(json.dumps(raw, indent=2) + "\n")
-        log(f"wrote {args.json}")
+    harness.report(rows, notes, args.markdown, args.json)
     return 0
 
 

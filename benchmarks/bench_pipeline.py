@@ -25,13 +25,11 @@ snapshot of ``src/keel`` as the other benchmarks (see bench_tracking.keel_snapsh
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import harness  # this folder is on sys.path when the script runs
 from bench_data import DVC_REQUIREMENT, Dvc, Keel, Project, Tool
@@ -314,17 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         "target: PERFORMANCE.md's absolute figure and, in brackets, the ratio it implies against "
         "DVC's anchor there; the verdict judges that ratio (absolute figures are a guide)",
     ]
-    print(harness.text_table(rows))
-    for note in notes:
-        print(f"  {note}")
-    if args.markdown:
-        body = harness.markdown_table(rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-        args.markdown.write_text(body)
-        log(f"wrote {args.markdown}")
-    if args.json:
-        raw: Any = harness.raw_results(rows)
-        args.json.write_text(json.dumps(raw, indent=2) + "\n")
-        log(f"wrote {args.json}")
+    harness.report(rows, notes, args.markdown, args.json)
     return 0
 
 

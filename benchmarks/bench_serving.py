@@ -714,17 +714,13 @@ def main(argv: list[str] | None = None) -> int:
         f"client CPU while loading: {max(load_share):.0%} of one core at most (the machine has "
         f"{os.cpu_count()} cores; client and server share them)",
     ]
-    print(harness.text_table(rows))
-    for note in notes:
-        print(f"  {note}")
-    if args.markdown:
-        body = harness.markdown_table(rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-        args.markdown.write_text(body)
-        log(f"wrote {args.markdown}")
-    if args.json:
-        raw: Any = {"rows": harness.raw_results(rows), "setup": bench.info, "trials": bench.trials}
-        args.json.write_text(json.dumps(raw, indent=2) + "\n")
-        log(f"wrote {args.json}")
+    harness.report(
+        rows,
+        notes,
+        args.markdown,
+        args.json,
+        raw={"rows": harness.raw_results(rows), "setup": bench.info, "trials": bench.trials},
+    )
     return 0
 
 

@@ -614,16 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     notes.append(f"this disk, SQLite commits/s with one row each (journal/synchronous): {reference}")
     if args.quick:
         notes.append("--quick: MLflow logs 2,000 single points and creates 200 runs (rates scale)")
-    print(harness.text_table(rows))
-    for note in notes:
-        print(f"  {note}")
-    if args.markdown:
-        body = harness.markdown_table(rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n"
-        args.markdown.write_text(body)
-        log(f"wrote {args.markdown}")
-    if args.json:
-        args.json.write_text(json.dumps(harness.raw_results(rows), indent=2) + "\n")
-        log(f"wrote {args.json}")
+    harness.report(rows, notes, args.markdown, args.json)
     return 0
 
 

@@ -402,3 +402,23 @@ def raw_results(rows: Sequence[Row]) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+def report(
+    rows: Sequence[Row],
+    notes: Sequence[str],
+    markdown: Path | None = None,
+    json_file: Path | None = None,
+    raw: Any = None,
+) -> None:
+    """Print the table and its notes; also write them as Markdown and the figures as JSON
+    (``raw``, default :func:`raw_results`) when asked."""
+    print(text_table(rows))
+    for note in notes:
+        print(f"  {note}")
+    if markdown:
+        markdown.write_text(markdown_table(rows) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n")
+        log(f"wrote {markdown}")
+    if json_file:
+        json_file.write_text(json.dumps(raw_results(rows) if raw is None else raw, indent=2) + "\n")
+        log(f"wrote {json_file}")

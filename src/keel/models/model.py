@@ -7,7 +7,7 @@ from typing import Any
 
 from keel.core.models import ModelVersion
 from keel.models.flavors import Flavor
-from keel.models.signature import Signature, as_frame, conform
+from keel.models.signature import Signature, as_frame, conform, plain
 
 
 @dataclass
@@ -67,10 +67,10 @@ class KeelModel:
         import numpy as np
 
         values = np.asarray(self._predict(frame))
-        result = Prediction([_plain(v) for v in values.tolist()] if values.ndim == 1 else values.tolist())
+        result = Prediction([plain(v) for v in values.tolist()] if values.ndim == 1 else values.tolist())
         if probabilities and self.is_classifier:
             proba = np.asarray(self.raw.predict_proba(frame))
-            classes = [str(_plain(c)) for c in getattr(self.raw, "classes_", range(proba.shape[1]))]
+            classes = [str(plain(c)) for c in getattr(self.raw, "classes_", range(proba.shape[1]))]
             result.probabilities = [
                 {c: float(p) for c, p in zip(classes, row, strict=True)} for row in proba.tolist()
             ]
@@ -84,8 +84,3 @@ class KeelModel:
                 output = self.raw(torch.as_tensor(frame.to_numpy(dtype="float32")))
             return output.numpy()
         return self.raw.predict(frame)
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value

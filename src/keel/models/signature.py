@@ -51,7 +51,7 @@ class Signature:
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"inputs": [c.to_dict() for c in self.inputs], "output": self.output}
         if self.classes:
-            body["classes"] = [_plain(c) for c in self.classes]
+            body["classes"] = [plain(c) for c in self.classes]
         return body
 
     @classmethod
@@ -72,7 +72,7 @@ class Signature:
         return cls(inputs, str(body.get("output", "array")), tuple(body.get("classes") or ()))
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """NumPy scalars as Python values (for YAML and JSON)."""
     item = getattr(value, "item", None)
     return item() if callable(item) else value

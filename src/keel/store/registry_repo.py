@@ -141,18 +141,32 @@ def set_alias(
                 .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
                 .values(version=version, updated_at=now)
             )
-        conn.execute(
-            alias_events.insert().values(
-                name=name,
-                alias=alias,
-                from_version=previous,
-                to_version=version,
-                actor=actor,
-                at=now,
-                reason=reason,
-            )
-        )
+        _record_move(conn, name, alias, previous, version, actor, reason, now)
         return None if previous is None else int(previous)
+
+
+def _record_move(
+    conn: Connection,
+    name: str,
+    alias: str,
+    from_version: int | None,
+    to_version: int | None,
+    actor: str | None,
+    reason: str | None,
+    at: float,
+) -> None:
+    """Append one alias move to ``alias_events`` (to_version None: the alias was removed)."""
+    conn.execute(
+        alias_events.insert().values(
+            name=name,
+            alias=alias,
+            from_version=from_version,
+            to_version=to_version,
+            actor=actor,
+            at=at,
+            reason=reason,
+        )
+    )
 
 
 def remove_alias(db: Database, name: str, alias: str, actor: str | None, reason: str | None) -> int:
@@ -169,17 +183,7 @@ def remove_alias(db: Database, name: str, alias: str, actor: str | None, reason:
         conn.execute(
             delete(model_aliases).where(model_aliases.c.name == name, model_aliases.c.alias == alias)
         )
-        conn.execute(
-            alias_events.insert().values(
-                name=name,
-                alias=alias,
-                from_version=previous,
-                to_version=None,
-                actor=actor,
-                at=time.time(),
-                reason=reason,
-            )
-        )
+        _record_move(conn, name, alias, previous, None, actor, reason, time.time())
         return int(previous)
 
 
