@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from keel.core.models import ModelVersion
 from keel.models.flavors import Flavor
 from keel.models.signature import Signature, as_frame, conform, plain
+
+if TYPE_CHECKING:
+    from keel.models.fast import FastPath
+
+#: scikit-learn classifiers whose ``predict`` is the most probable class of ``predict_proba``.
+ARGMAX_CLASSIFIERS = frozenset(
+    {
+        "LogisticRegression",
+        "DecisionTreeClassifier",
+        "ExtraTreeClassifier",
+        "RandomForestClassifier",
+        "ExtraTreesClassifier",
+        "GradientBoostingClassifier",
+        "HistGradientBoostingClassifier",
+        "GaussianNB",
+        "MultinomialNB",
+        "BernoulliNB",
+        "ComplementNB",
+        "CategoricalNB",
+        "MLPClassifier",
+        "LinearDiscriminantAnalysis",
+        "QuadraticDiscriminantAnalysis",
+    }
+)
 
 
 @dataclass
@@ -62,25 +87,65 @@ class KeelModel:
             raise AttributeError(f"{self!r} is not a classifier: it has no predict_proba.")
         return self.raw.predict_proba(self.prepare(data))
 
-    def predict_rows(self, frame: Any, probabilities: bool = True) -> Prediction:
-        """Predictions as JSON-ready values for an already conformed frame (the server's path)."""
+    def predict_rows(self, frame: Any, probabilities: bool = True, raw: Any = None) -> Prediction:
+        """Predictions as JSON-ready values for an already conformed frame (the server's path).
+
+        ``raw`` predicts instead of :attr:`raw` (the fast path's copy without feature names).
+        A classifier whose label is by definition the most probable class is run once, for
+        its probabilities.
+        """
         import numpy as np
 
-        values = np.asarray(self._predict(frame))
+        raw = self.raw if raw is None else raw
+        want_proba = probabilities and self.is_classifier
+        classes = getattr(self.raw, "classes_", None)
+        if want_proba:
+            proba = np.asarray(raw.predict_proba(frame))
+            if self.argmax_labels and classes is not None:
+                values = np.asarray(classes)[proba.argmax(axis=1)]
+            else:
+                values = np.asarray(self._predict(frame, raw))
+        else:
+            values = np.asarray(self._predict(frame, raw))
         result = Prediction([plain(v) for v in values.tolist()] if values.ndim == 1 else values.tolist())
-        if probabilities and self.is_classifier:
-            proba = np.asarray(self.raw.predict_proba(frame))
-            classes = [str(plain(c)) for c in getattr(self.raw, "classes_", range(proba.shape[1]))]
+        if want_proba:
+            names = [str(plain(c)) for c in (classes if classes is not None else range(proba.shape[1]))]
             result.probabilities = [
-                {c: float(p) for c, p in zip(classes, row, strict=True)} for row in proba.tolist()
+                {c: float(p) for c, p in zip(names, row, strict=True)} for row in proba.tolist()
             ]
         return result
 
-    def _predict(self, frame: Any) -> Any:
+    @cached_property
+    def fast(self) -> FastPath | None:
+        """The small-request fast path, when it is proven equivalent for this model (see keel.models.fast)."""
+        from keel.models.fast import FastPath
+
+        return FastPath.build(self)
+
+    @cached_property
+    def argmax_labels(self) -> bool:
+        """Whether ``predict`` is, by scikit-learn's definition, the most probable class.
+
+        True for a known set of scikit-learn classifiers (alone or ending a Pipeline) whose
+        ``predict`` is ``classes_[argmax(predict_proba)]``; not for SVC (Platt scaling can
+        disagree with its decision function) or any user subclass.
+        """
+        if self.flavor.name != "sklearn" or not self.is_classifier:
+            return False
+        final = self.raw
+        steps = getattr(final, "steps", None)
+        if isinstance(steps, list) and steps:
+            final = steps[-1][1]
+        kind = type(final)
+        return kind.__module__.startswith("sklearn.") and kind.__name__ in ARGMAX_CLASSIFIERS
+
+    def _predict(self, frame: Any, raw: Any = None) -> Any:
+        raw = self.raw if raw is None else raw
         if self.flavor.name == "pytorch":
             import torch
 
+            data = frame if not hasattr(frame, "to_numpy") else frame.to_numpy(dtype="float32")
             with torch.no_grad():
-                output = self.raw(torch.as_tensor(frame.to_numpy(dtype="float32")))
+                output = raw(torch.as_tensor(data, dtype=torch.float32))
             return output.numpy()
-        return self.raw.predict(frame)
+        return raw.predict(frame)

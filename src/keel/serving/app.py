@@ -30,6 +30,7 @@ from starlette.responses import Response
 
 from keel.core.errors import InvalidInput, KeelError, NotFound
 from keel.core.models import ModelVersion, parse_model_ref
+from keel.models.fast import FastPath
 from keel.models.model import KeelModel
 from keel.serving.metrics import ServerMetrics
 from keel.serving.prediction_log import PredictionLog
@@ -65,6 +66,8 @@ class Served:
     version: ModelVersion
     columns: list[str]
     lineage: dict[str, Any] = field(default_factory=dict)
+    #: the small-request fast path, when proven equivalent for this model (keel.models.fast)
+    fast: FastPath | None = None
 
 
 class ServerState:
@@ -105,7 +108,7 @@ class ServerState:
         except KeelError:
             found = {}
         columns = model.signature.names if model.signature is not None else []
-        return Served(model, version, columns, found)
+        return Served(model, version, columns, found, model.fast)
 
     def _follow(self) -> None:
         """Poll the alias; when it moves, load the new version and swap it in."""
@@ -140,16 +143,36 @@ class ServerState:
 # -- request parsing -----------------------------------------------------------------------------
 
 
-def parse_body(body: bytes, content_type: str) -> Any:
-    """A DataFrame from JSON records, column-split JSON, or CSV."""
-    import pandas as pd
+@dataclass
+class Body:
+    """A parsed /predict body: JSON records, column-split rows, or a frame (CSV, dict of columns)."""
 
+    records: list[dict[str, Any]] | None = None
+    columns: list[Any] | None = None
+    rows: list[list[Any]] | None = None
+    table: Any = None
+
+    def frame(self) -> Any:
+        """The body as a pandas DataFrame."""
+        import pandas as pd
+
+        if self.table is not None:
+            return self.table
+        if self.records is not None:
+            return pd.DataFrame.from_records(self.records)
+        return pd.DataFrame(self.rows, columns=[str(c) for c in self.columns or []])
+
+
+def parse_body(body: bytes, content_type: str) -> Body:
+    """JSON records, column-split JSON, a JSON dict of columns, or CSV."""
     if not body.strip():
         raise InvalidInput("The request body is empty; send JSON records [{...}], column-split JSON or CSV.")
     kind = content_type.split(";", maxsplit=1)[0].strip().lower()
     if kind in ("text/csv", "application/csv"):
+        import pandas as pd
+
         try:
-            return pd.read_csv(io.BytesIO(body))
+            return Body(table=pd.read_csv(io.BytesIO(body)))
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InvalidInput(f"The CSV body cannot be read: {str(exc).splitlines()[0]}.") from None
     try:
@@ -166,14 +189,16 @@ def parse_body(body: bytes, content_type: str) -> Any:
         else:
             split = data.get("dataframe_split", data)
             if isinstance(split, dict) and "columns" in split and "data" in split:
-                return _split_frame(split)
+                return _split_body(split)
             if data and all(isinstance(v, list) for v in data.values()):
+                import pandas as pd
+
                 lengths = {len(v) for v in data.values()}
                 if len(lengths) != 1:
                     raise InvalidInput(
                         "Columns of different lengths; give every column the same number of values."
                     )
-                return pd.DataFrame(data)
+                return Body(table=pd.DataFrame(data))
             raise InvalidInput(
                 'Expected JSON records [{"col": value, …}], {"columns": [...], "data": [[...]]}, '
                 'or {"col": [values…]}.'
@@ -182,19 +207,17 @@ def parse_body(body: bytes, content_type: str) -> Any:
         data = [data]
     if not isinstance(data, list) or not data or not all(isinstance(row, dict) for row in data):
         raise InvalidInput('Expected a non-empty list of JSON records, e.g. [{"age": 31, "plan": "pro"}].')
-    return pd.DataFrame.from_records(data)
+    return Body(records=data)
 
 
-def _split_frame(split: dict[str, Any]) -> Any:
-    import pandas as pd
-
+def _split_body(split: dict[str, Any]) -> Body:
     columns, rows = split["columns"], split["data"]
     if not isinstance(columns, list) or not isinstance(rows, list) or not rows:
         raise InvalidInput('Column-split JSON needs "columns": [names] and "data": [[row values], …].')
     for index, row in enumerate(rows):
         if not isinstance(row, list) or len(row) != len(columns):
             raise InvalidInput(f"Row {index} of 'data' does not have {len(columns)} values (one per column).")
-    return pd.DataFrame(rows, columns=[str(c) for c in columns])
+    return Body(columns=columns, rows=rows)
 
 
 def _plain(value: Any) -> Any:
@@ -279,19 +302,34 @@ def create_app(config: ServeConfig) -> Any:
         current = state()
         try:
             body = await read_body(request, current.config.max_body)
-            frame = parse_body(body, request.headers.get("content-type", "application/json"))
+            parsed = parse_body(body, request.headers.get("content-type", "application/json"))
             served = current.served  # one reference: this request finishes on this version
-            try:
-                prepared = served.model.prepare(frame)
-            except InvalidInput as exc:
-                current.metrics.request("predict", 422, time.perf_counter() - started)
-                return envelope(422, "invalid_input", exc.message, exc.details)
-            if len(prepared) > INLINE_ROWS:
-                from starlette.concurrency import run_in_threadpool
-
-                result = await run_in_threadpool(served.model.predict_rows, prepared)
+            fast, matrix = served.fast, None
+            if fast is not None:
+                if parsed.records is not None:
+                    matrix = fast.matrix(parsed.records)
+                elif parsed.rows is not None and parsed.columns is not None:
+                    matrix = fast.matrix_split(parsed.columns, parsed.rows)
+            if fast is not None and matrix is not None:
+                result = fast.predict(matrix)
+                inputs = fast.inputs(matrix) if current.log is not None else {}
             else:
-                result = served.model.predict_rows(prepared)
+                try:
+                    prepared = served.model.prepare(parsed.frame())
+                except InvalidInput as exc:
+                    current.metrics.request("predict", 422, time.perf_counter() - started)
+                    return envelope(422, "invalid_input", exc.message, exc.details)
+                if len(prepared) > INLINE_ROWS:
+                    from starlette.concurrency import run_in_threadpool
+
+                    result = await run_in_threadpool(served.model.predict_rows, prepared)
+                else:
+                    result = served.model.predict_rows(prepared)
+                inputs = (
+                    {str(c): prepared[c].tolist() for c in prepared.columns}
+                    if current.log is not None
+                    else {}
+                )
         except _TooLarge as exc:
             current.metrics.request("predict", 413, time.perf_counter() - started)
             return envelope(
@@ -321,7 +359,6 @@ def create_app(config: ServeConfig) -> Any:
         if current.log is not None:
             label = served.model.signature is not None and served.model.signature.output == "label"
             now = datetime.now(UTC)
-            inputs = {f"in.{c}": prepared[c].tolist() for c in prepared.columns}
             records = []
             for index, value in enumerate(result.values):
                 record: dict[str, Any] = {
@@ -331,7 +368,7 @@ def create_app(config: ServeConfig) -> Any:
                     "version": version.version,
                 }
                 for key, values in inputs.items():
-                    record[key] = values[index]
+                    record[f"in.{key}"] = values[index]
                 record["prediction"] = _log_value(value, label)
                 if probabilities is not None:
                     for cls, p in probabilities[index].items():
