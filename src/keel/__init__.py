@@ -37,7 +37,9 @@ _API: dict[str, str] = {
     "log_model": "keel.models.registry:log_model",
     "load_model": "keel.models.registry:load_model",
     "get_model_version": "keel.models.registry:get_model_version",
-    "set_model_alias": "keel.models.registry:set_alias",
+    "set_model_alias": "keel.checks.gate:promote",
+    "check_data": "keel.checks.data_api:check_data",
+    "check_model": "keel.checks.model_check:check_model",
     "ModelVersion": "keel.core.models:ModelVersion",
     "MissingDependency": "keel.core.errors:MissingDependency",
     "params": "keel.pipeline.params:read_params",
@@ -91,6 +93,8 @@ __all__ = [
     "StoreUnavailable",
     "__version__",
     "active_run",
+    "check_data",
+    "check_model",
     "dataset",
     "end_run",
     "flush",
@@ -137,6 +141,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from keel.checks.data_api import check_data
+    from keel.checks.gate import promote as set_model_alias
+    from keel.checks.model_check import check_model
     from keel.core.entities import DatasetVersion, Experiment, MetricPoint, Run, RunDataset, RunStatus
     from keel.core.errors import (
         CommandNotFound,
@@ -156,7 +163,6 @@ if TYPE_CHECKING:
     from keel.data.api import dataset
     from keel.data.api import open_tracked as open
     from keel.models.registry import get_model_version, load_model, log_model
-    from keel.models.registry import set_alias as set_model_alias
     from keel.pipeline.params import read_params as params
     from keel.tracking.active_run import ActiveRun
     from keel.tracking.fluent import (

@@ -39,6 +39,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keel.cli.models_cmds:models",
         "The model registry: list, show, alias, history, tag, lineage.",
     ),
+    "check": (
+        "keel.cli.check_cmds:check",
+        "Check data against schemas and models against quality gates (JUnit for CI).",
+    ),
+    "ci": ("keel.cli.ci_cmds:ci", "Write the project's CI steps (script, GitHub Actions workflow)."),
     "serve": ("keel.cli.serve_cmds:serve", "Serve a model over HTTP, logging every prediction."),
     "predict": ("keel.cli.serve_cmds:predict", "Score a CSV/Parquet file with a registered model."),
     "predictions": ("keel.cli.serve_cmds:predictions", "Export the prediction log."),

@@ -142,17 +142,20 @@ def show(ref: str, as_json: bool) -> None:
 @click.argument("name")
 @click.argument("version")
 @click.argument("alias")
-@click.option("--reason", help="Why (kept in the history).")
+@click.option("--reason", help="Why (kept in the history; required with --force).")
+@click.option("--force", is_flag=True, help="Move it even though required checks failed or never ran.")
 @json_option
-def alias_cmd(name: str, version: str, alias: str, reason: str | None, as_json: bool) -> None:
+def alias_cmd(name: str, version: str, alias: str, reason: str | None, force: bool, as_json: bool) -> None:
     """Point ALIAS (production, staging, …) at VERSION of NAME; the move is recorded.
 
     Aliases are a lowercase letter then lowercase letters, digits, _ or - (up to 64);
-    'latest' is reserved (it always means the newest version).
+    'latest' is reserved (it always means the newest version). When a model check spec in
+    checks/ lists ALIAS under required_for, the version must have passed it
+    (keel check model NAME/VERSION --spec FILE); --force --reason "…" overrides, recorded.
     """
-    from keel.models.registry import set_alias
+    from keel.checks.gate import promote
 
-    previous = set_alias(name, version, alias, reason=reason)
+    previous = promote(name, version, alias, reason=reason, force=force)
     if as_json:
         emit_json({"name": name, "alias": alias, "from_version": previous, "to_version": int(version)})
         return
@@ -195,7 +198,7 @@ def history(name: str, alias: str | None, as_json: bool) -> None:
             event.alias,
             "" if event.from_version is None else str(event.from_version),
             "(removed)" if event.to_version is None else str(event.to_version),
-            escape(event.reason or ""),
+            ("[red]forced[/] " if event.forced else "") + escape(event.reason or ""),
         )
     console().print(table)
 

@@ -148,6 +148,10 @@ def run(
         if not report.stages:
             out.print("No stages in keel.yaml yet; see docs/pipelines.md.")
         for item in report.stages.values():
+            for check in item.checks:
+                if check["status"] != "passed":
+                    style = "yellow" if check["status"] == "warned" or check["severity"] == "warn" else "red"
+                    out.print(f"[{style}]Stage {escape(item.name)}: {escape(check['message'])}[/{style}]")
             if item.state == "failed":
                 out.print(f"[red]Stage {escape(item.name)} failed ({escape(item.reason)}).[/red]")
                 if item.error:

@@ -168,6 +168,8 @@ class AliasEvent:
     actor: str | None
     at: datetime
     reason: str | None
+    #: moved with --force past failed or missing required checks
+    forced: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,4 +180,5 @@ class AliasEvent:
             "actor": self.actor,
             "at": self.at.isoformat(),
             "reason": self.reason,
+            "forced": self.forced,
         }

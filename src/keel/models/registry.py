@@ -28,7 +28,7 @@ from keel.models.signature import Signature
 from keel.tracking.session import Session, get_session
 
 
-def _session(session: Session | None) -> Session:
+def session_or_default(session: Session | None) -> Session:
     return session or get_session()
 
 
@@ -67,7 +67,7 @@ def log_model(
     if run is None:
         run = fluent.start_run(name=f"log_model {name}", session=session)
     try:
-        active = _session(session if session is not None else run.session)
+        active = session_or_default(session if session is not None else run.session)
         package = build_package(
             active.objects,
             model,
@@ -111,7 +111,7 @@ def get_model_version(ref: str | ModelRef, *, session: Session | None = None) ->
     """The registered version a reference names: ``name``, ``name/3``, ``name@alias``, ``run:ID/path``."""
     from keel.store.registry_repo import get_version
 
-    active = _session(session)
+    active = session_or_default(session)
     with active.db.read() as conn:
         return get_version(conn, _ref(ref))
 
@@ -122,7 +122,7 @@ def load_model(ref: str | ModelRef, *, session: Session | None = None) -> KeelMo
     ``ref`` is ``"name@alias"``, ``"name/3"``, ``"name"`` (the latest version) or
     ``"run:RUN_ID/path"``. The returned model's ``predict(df)`` enforces the signature.
     """
-    active = _session(session)
+    active = session_or_default(session)
     version = get_model_version(ref, session=active)
     return load_package(active, version)
 
@@ -138,7 +138,7 @@ def load_package(session: Session, version: ModelVersion) -> KeelModel:
 
 
 def package_of(ref: str | ModelRef, *, session: Session | None = None) -> tuple[ModelVersion, Package]:
-    active = _session(session)
+    active = session_or_default(session)
     version = get_model_version(ref, session=active)
     return version, read_manifest(active.objects, version.package_oid)
 
@@ -146,41 +146,50 @@ def package_of(ref: str | ModelRef, *, session: Session | None = None) -> tuple[
 def list_models(*, session: Session | None = None) -> list[RegisteredModel]:
     from keel.store import registry_repo
 
-    with _session(session).db.read() as conn:
+    with session_or_default(session).db.read() as conn:
         return registry_repo.list_models(conn)
 
 
 def list_versions(name: str, *, session: Session | None = None) -> list[ModelVersion]:
     from keel.store import registry_repo
 
-    with _session(session).db.read() as conn:
+    with session_or_default(session).db.read() as conn:
         return registry_repo.list_versions(conn, check_model_name(name))
 
 
 def get_registered_model(name: str, *, session: Session | None = None) -> RegisteredModel:
     from keel.store import registry_repo
 
-    with _session(session).db.read() as conn:
+    with session_or_default(session).db.read() as conn:
         return registry_repo.get_model(conn, check_model_name(name))
 
 
 def set_alias(
-    name: str, version: int | str, alias: str, *, reason: str | None = None, session: Session | None = None
+    name: str,
+    version: int | str,
+    alias: str,
+    *,
+    reason: str | None = None,
+    session: Session | None = None,
+    forced: bool = False,
 ) -> int | None:
     """Point ``alias`` (e.g. ``production``) at ``name``'s ``version``; return the version it left.
 
     Every move is recorded with who, when, from, to and ``reason`` (``keel models history``).
+    This is the registry's own move, without the promotion gate: ``keel.set_model_alias``
+    (keel.checks.gate) checks required checks first.
     """
     from keel.store import registry_repo
     from keel.tracking.context import current_user
 
     return registry_repo.set_alias(
-        _session(session).db,
+        session_or_default(session).db,
         check_model_name(name),
         check_alias(alias),
         check_version(version),
         current_user(),
         _reason(reason),
+        forced,
     )
 
 
@@ -189,7 +198,11 @@ def remove_alias(name: str, alias: str, *, reason: str | None = None, session: S
     from keel.tracking.context import current_user
 
     return registry_repo.remove_alias(
-        _session(session).db, check_model_name(name), check_alias(alias), current_user(), _reason(reason)
+        session_or_default(session).db,
+        check_model_name(name),
+        check_alias(alias),
+        current_user(),
+        _reason(reason),
     )
 
 
@@ -202,7 +215,7 @@ def _reason(reason: str | None) -> str | None:
 def alias_history(name: str, alias: str | None = None, *, session: Session | None = None) -> list[AliasEvent]:
     from keel.store import registry_repo
 
-    with _session(session).db.read() as conn:
+    with session_or_default(session).db.read() as conn:
         return registry_repo.alias_history(conn, check_model_name(name), alias)
 
 
@@ -220,7 +233,7 @@ def set_tags(
 
     values = {check_key("tag", k): tag_value(k, v) for k, v in tags.items()}
     registry_repo.set_tags(
-        _session(session).db,
+        session_or_default(session).db,
         check_model_name(name),
         None if version is None else check_version(version),
         values,
@@ -233,7 +246,9 @@ def delete_version(name: str, version: int | str, *, session: Session | None = N
     store until ``keel gc`` finds nothing else using it."""
     from keel.store import registry_repo
 
-    return registry_repo.delete_version(_session(session).db, check_model_name(name), check_version(version))
+    return registry_repo.delete_version(
+        session_or_default(session).db, check_model_name(name), check_version(version)
+    )
 
 
 def lineage(ref: str | ModelRef, *, session: Session | None = None) -> dict[str, Any]:
@@ -242,7 +257,7 @@ def lineage(ref: str | ModelRef, *, session: Session | None = None) -> dict[str,
     from keel.store.run_query import dataset_producers
     from keel.tracking.queries import get_run
 
-    active = _session(session)
+    active = session_or_default(session)
     version, package = package_of(ref, session=active)
     result: dict[str, Any] = {
         "model": version.to_dict(),

@@ -9,6 +9,7 @@ a float column); everything else is reported per field, all at once.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ def as_frame(data: Any, columns: Sequence[str] | None = None) -> pd.DataFrame:
     )
 
 
-def _column_type(series: pd.Series) -> str:
+def column_type(series: pd.Series) -> str:
     import pandas as pd
 
     dtype = series.dtype
@@ -137,6 +138,8 @@ def _column_type(series: pd.Series) -> str:
     values = series.dropna()
     if len(values) and all(isinstance(v, bool) for v in values):
         return "boolean"
+    if len(values) and all(isinstance(v, datetime.date) for v in values):
+        return "datetime"
     if len(values) and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         return "integer"
     if len(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
@@ -150,7 +153,7 @@ def infer_signature(example: Any, output: Any = None, classes: Sequence[Any] = (
     if frame.shape[1] == 0:
         raise InvalidInput("The input example has no columns; give at least one row with the model's inputs.")
     columns = tuple(
-        Column(str(name), _column_type(frame[name]), bool(frame[name].isna().any())) for name in frame.columns
+        Column(str(name), column_type(frame[name]), bool(frame[name].isna().any())) for name in frame.columns
     )
     kind = "label" if len(classes) else "array"
     if not classes and output is not None:

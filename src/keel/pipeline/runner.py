@@ -64,6 +64,8 @@ class StageReport:
     run_id: str | None = None
     error: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    #: the stage's checks: spec, subject, status, run id, message
+    checks: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class StageReport:
             "run_id": self.run_id,
             "error": self.error,
             "metrics": {k: v for k, v in self.metrics.items() if math.isfinite(v)},
+            "checks": self.checks,
         }
 
 
@@ -497,6 +500,10 @@ class PipelineRunner:
                 checkout_path(self.data, _tracked(dataset), force=True)
             self._log_results(run, stage, outs, report)
             run.set_tag("keel.exit_code", outcome.returncode)
+            stopped = self._run_checks(stage, run, report)
+            if stopped is not None:
+                self._fail(run, report, outcome, stopped, "")
+                return
             run.end(RunStatus.FINISHED.value)
             self._record(stage, evaluation, outs, run.id)
             from keel.store.stage_cache_repo import remember
@@ -510,6 +517,21 @@ class PipelineRunner:
             )
             report.duration = outcome.duration
             self._set(report, "ran")
+
+    def _run_checks(self, stage: Stage, run: Any, report: StageReport) -> str | None:
+        """Run the stage's checks (recorded under its run); why the pipeline stops, or None."""
+        if not stage.checks:
+            return None
+        from keel.checks.stage import run_stage_check
+
+        run.flush()  # check runs are children of the stage's run
+        stopped = None
+        for check in stage.checks:
+            outcome = run_stage_check(self.workspace, check, run.id, self.experiment)
+            report.checks.append(outcome.to_dict())
+            if outcome.stops and stopped is None:
+                stopped = outcome.message()
+        return stopped
 
     def _fail(self, run: Any, report: StageReport, outcome: StageOutcome, why: str, tail: str) -> None:
         run.set_tag("keel.exit_code", outcome.returncode)

@@ -17,8 +17,12 @@
           outs: [models/${item.model}-${item.depth}]
           metrics: [reports/${item.model}-${item.depth}.json]
           env: {OMP_NUM_THREADS: "1"}
+          checks:                            # run after the command; a failure stops the pipeline
+            - {data: data/processed/train.csv, schema: checks/train.schema.yaml}
+            - {model: wine, spec: checks/wine.model.yaml, severity: warn}
 
-Every error names the file, the line and the key.
+A stage's check files count as its dependencies (editing one re-runs the stage). Every
+error names the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from keel.checks.stage import StageCheck
 from keel.core.errors import ConfigError
 from keel.core.workspace import PROJECT_FILE, Workspace
 from keel.core.yaml_file import YamlDocument, load_yaml_mapping
 
-STAGE_KEYS = ("cmd", "deps", "params", "outs", "metrics", "wdir", "env", "desc")
+STAGE_KEYS = ("cmd", "deps", "params", "outs", "metrics", "checks", "wdir", "env", "desc")
 EXPANSION_KEYS = ("foreach", "matrix", "do")
 PARAMS_FILE = "params.yaml"
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
@@ -65,6 +70,7 @@ class Stage:
     env: Mapping[str, str]
     desc: str = ""
     where: str = PROJECT_FILE  # file:line of the stage
+    checks: tuple[StageCheck, ...] = ()
 
     @property
     def all_outs(self) -> tuple[str, ...]:
@@ -81,6 +87,7 @@ class Stage:
             "metrics": list(self.metrics),
             "env": dict(self.env),
             "desc": self.desc,
+            "checks": [c.to_dict() for c in self.checks],
         }
 
 
@@ -143,6 +150,47 @@ def _project_path(root: Path, wdir: str, raw: str, doc: YamlDocument, keys: tupl
     if rel.split("/", 1)[0] in (".keel", ".git"):
         raise _error(doc, keys, f"{raw} is inside Keel's or git's own folder")
     return rel
+
+
+def _checks(
+    raw: Any, doc: YamlDocument, keys: tuple[str, ...], variables: Mapping[str, Any], root: Path, wdir: str
+) -> list[StageCheck]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _error(
+            doc, keys, "'checks' is a list, e.g. - {data: data/clean.csv, schema: checks/clean.schema.yaml}"
+        )
+    found = []
+    for index, item in enumerate(raw):
+        where = (*keys, str(index))
+        kind = "data" if isinstance(item, dict) and "data" in item else "model"
+        spec_key = "schema" if kind == "data" else "spec"
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get(kind), str)
+            or not isinstance(item.get(spec_key), str)
+            or set(item) - {kind, spec_key, "severity"}
+        ):
+            raise _error(
+                doc,
+                where,
+                "a check is {data: PATH, schema: FILE} or {model: NAME, spec: FILE}, with optional severity: warn",
+            )
+        severity = item.get("severity", "fail")
+        if severity not in ("fail", "warn"):
+            raise _error(doc, (*where, "severity"), f"severity {severity!r} is not fail or warn")
+        spec = _project_path(
+            root, wdir, _substitute(item[spec_key], variables, doc, where), doc, (*where, spec_key)
+        )
+        if not (root / spec).is_file():
+            hint = "keel check infer DATA -o FILE" if kind == "data" else "docs/checks.md"
+            raise _error(doc, (*where, spec_key), f"check file {spec} does not exist (create it: {hint})")
+        target = _substitute(item[kind], variables, doc, where)
+        if kind == "data":
+            target = _project_path(root, wdir, target, doc, (*where, kind))
+        found.append(StageCheck(kind, target, spec, severity))
+    return found
 
 
 def _params(
@@ -279,6 +327,10 @@ def parse_stages(workspace: Workspace) -> Pipeline:
                     _project_path(root, wdir_rel, p, doc, (*keys_base, key, str(i)))
                     for i, p in enumerate(raw)
                 ]
+            checks = _checks(stage_body.get("checks"), doc, (*keys_base, "checks"), variables, root, wdir_rel)
+            for item in checks:  # editing a check file re-runs the stage
+                if item.spec not in paths["deps"]:
+                    paths["deps"].append(item.spec)
             stage = Stage(
                 name=stage_name,
                 cmd=_substitute(cmd_raw, variables, doc, (*keys_base, "cmd")),
@@ -290,6 +342,7 @@ def parse_stages(workspace: Workspace) -> Pipeline:
                 env=env,
                 desc=str(stage_body.get("desc") or ""),
                 where=doc.where(*keys_base),
+                checks=tuple(checks),
             )
             pipeline.stages[stage_name] = stage
     _check_graph(pipeline, root, doc)

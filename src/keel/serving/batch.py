@@ -8,52 +8,10 @@ from typing import Any
 
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.workspace import Workspace
+from keel.data.tables import read_table, table_suffix, write_table
 
-FORMATS = (".csv", ".parquet", ".json", ".jsonl")
 #: Rows scored per chunk (bounded memory for the model's intermediate arrays).
 CHUNK = 100_000
-
-
-def _format(path: Path, role: str) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InvalidInput(
-            f"{role} {path}: unknown format {suffix or '(none)'}; use .csv, .parquet, .json or .jsonl."
-        )
-    return suffix
-
-
-def read_table(path: Path) -> Any:
-    import pandas as pd
-
-    suffix = _format(path, "Input")
-    if not path.is_file():
-        raise NotFound(f"Input {path} does not exist.")
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(path)
-        if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_json(path, lines=suffix == ".jsonl", orient="records")
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InvalidInput(f"Cannot read {path}: {str(exc).splitlines()[0]}.") from None
-
-
-def write_table(frame: Any, path: Path) -> None:
-    """Write atomically (a temporary file renamed into place): no partial output on failure."""
-    suffix = _format(path, "Output")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.keel-tmp")
-    try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        elif suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            frame.to_json(tmp, orient="records", lines=suffix == ".jsonl", date_format="iso")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def predict_file(workspace: Workspace, ref: str, source: Path, dest: Path) -> dict[str, Any]:
@@ -64,7 +22,7 @@ def predict_file(workspace: Workspace, ref: str, source: Path, dest: Path) -> di
     from keel.models.registry import get_model_version, load_package
     from keel.tracking.session import session_for_workspace
 
-    _format(dest, "Output")
+    table_suffix(dest, "Output")
     session = session_for_workspace(workspace)
     version = get_model_version(ref, session=session)
     model = load_package(session, version)
@@ -93,7 +51,7 @@ def export_predictions(workspace: Workspace, name: str, since: datetime | None, 
     from keel.serving.prediction_log import FEEDBACK, logged_models, read_log
 
     check_model_name(name)
-    _format(dest, "Output")
+    table_suffix(dest, "Output")
     root = workspace.predictions_dir
     if name not in logged_models(root):
         known = ", ".join(logged_models(root)) or "none yet"

@@ -120,7 +120,13 @@ def create_version(
 
 
 def set_alias(
-    db: Database, name: str, alias: str, version: int, actor: str | None, reason: str | None
+    db: Database,
+    name: str,
+    alias: str,
+    version: int,
+    actor: str | None,
+    reason: str | None,
+    forced: bool = False,
 ) -> int | None:
     """Point ``alias`` at ``version`` (recording the move); return the version it left, if any."""
     with db.write() as conn:
@@ -141,7 +147,7 @@ def set_alias(
                 .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
                 .values(version=version, updated_at=now)
             )
-        _record_move(conn, name, alias, previous, version, actor, reason, now)
+        _record_move(conn, name, alias, previous, version, actor, reason, now, forced)
         return None if previous is None else int(previous)
 
 
@@ -154,6 +160,7 @@ def _record_move(
     actor: str | None,
     reason: str | None,
     at: float,
+    forced: bool = False,
 ) -> None:
     """Append one alias move to ``alias_events`` (to_version None: the alias was removed)."""
     conn.execute(
@@ -165,6 +172,7 @@ def _record_move(
             actor=actor,
             at=at,
             reason=reason,
+            forced=forced,
         )
     )
 
@@ -348,6 +356,7 @@ def alias_history(conn: Connection, name: str, alias: str | None = None) -> list
             actor=row.actor,
             at=_when(row.at),
             reason=row.reason,
+            forced=bool(row.forced),
         )
         for row in rows
     ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 
@@ -224,4 +226,25 @@ alias_events = Table(
     Column("actor", String(250), nullable=True),
     Column("at", Float, nullable=False),
     Column("reason", Text, nullable=True),
+    #: moved with --force past failed or missing required checks
+    Column("forced", Boolean, nullable=False, server_default=false()),
+)
+
+#: One row per check run: what was checked (subject: a data path or NAME/VERSION, with its
+#: dataset or package id) with which spec (path and content hash), and how it went.
+check_results = Table(
+    "check_results",
+    metadata,
+    Column("run_id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("spec", String(500), nullable=False),
+    Column("spec_hash", String(64), nullable=False),
+    Column("subject", String(500), nullable=False),
+    Column("subject_id", String(64), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("warned", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("report", Text, nullable=False),
+    Index("ix_check_results_subject_spec", "subject", "spec", "created_at"),
 )

@@ -1,0 +1,243 @@
+"""Validating a table against a :class:`~keel.checks.schema.DataSchema`, column by column.
+
+Every rule is one vectorized pass over a column (pandas/NumPy masks; no loop over rows), so a
+million rows by twenty columns validate in well under two seconds. A rule's failing values
+are counted, turned into a fraction of the non-null values, compared with ``mostly``, and
+sampled (row position and value) for the report.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from keel.checks.results import SAMPLES, CheckReport, RuleResult
+from keel.checks.schema import ColumnRules, DataSchema
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def validate_frame(frame: pd.DataFrame, schema: DataSchema, *, subject: str = "<frame>") -> CheckReport:
+    """Check ``frame`` against ``schema``; every rule's result is in the report."""
+    started = time.perf_counter()
+    report = CheckReport("data", schema.source, subject)
+    rows = len(frame)
+    report.measured["rows"] = float(rows)
+    if schema.rows_min is not None or schema.rows_max is not None:
+        low = schema.rows_min if schema.rows_min is not None else 0
+        high = schema.rows_max
+        ok = rows >= low and (high is None or rows <= high)
+        band = f"{low:,}–{high:,}" if high is not None else f"at least {low:,}"
+        report.results.append(
+            RuleResult("rows", ok, f"{rows:,} rows; the schema expects {band}", severity=schema.severity)
+        )
+    given = [str(c) for c in frame.columns]
+    if len(set(given)) != len(given):
+        twice = sorted({c for c in given if given.count(c) > 1})
+        report.results.append(
+            RuleResult("duplicate_column", False, f"column {twice[0]!r} appears more than once", twice[0])
+        )
+    for column in schema.columns:
+        if column.name not in given:
+            report.results.append(
+                RuleResult(
+                    "missing_column",
+                    False,
+                    f"column {column.name!r} is missing",
+                    column.name,
+                    severity=column.severity,
+                )
+            )
+            continue
+        position = given.index(column.name)  # the first, if the name is duplicated
+        series = frame.iloc[:, position]
+        report.results.extend(_check_column(series, column, rows))
+    if schema.strict:
+        listed = {c.name for c in schema.columns}
+        for name in given:
+            if name not in listed:
+                report.results.append(
+                    RuleResult(
+                        "unexpected_column",
+                        False,
+                        f"column {name!r} is not in the schema (add it, or set strict: false)",
+                        name,
+                        severity=schema.severity,
+                    )
+                )
+    report.duration = time.perf_counter() - started
+    return report
+
+
+def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[RuleResult]:
+    import numpy as np
+
+    out: list[RuleResult] = []
+    name = rules.name
+    null = series.isna().to_numpy()
+    nulls = int(null.sum())
+    present = rows - nulls
+
+    def result(rule: str, bad: np.ndarray, message: str, mostly: float = rules.mostly) -> None:
+        failing = int(bad.sum())
+        passed = failing <= (1.0 - mostly) * present + 1e-9
+        if failing:
+            text = f"{name}: {failing:,} of {present:,} values ({failing / present:.2%}) {message}"
+            if mostly < 1.0:
+                text += f"; mostly: {mostly} allows {1 - mostly:.2%}"
+        else:
+            text = f"{name}: {rule} ok"
+        samples = _samples(series, bad) if failing else []
+        out.append(RuleResult(rule, passed, text, name, failing, present, samples, rules.severity))
+
+    # nulls
+    if rules.max_null_fraction is not None:
+        share = nulls / rows if rows else 0.0
+        ok = share <= rules.max_null_fraction + 1e-12
+        out.append(
+            RuleResult(
+                "max_null_fraction",
+                ok,
+                f"{name}: {share:.2%} nulls ({nulls:,} of {rows:,}); at most {rules.max_null_fraction:.2%} allowed",
+                name,
+                nulls,
+                rows,
+                [],
+                rules.severity,
+                share,
+            )
+        )
+    elif not rules.nullable:
+        out.append(
+            RuleResult(
+                "not_null",
+                nulls == 0,
+                f"{name}: {nulls:,} of {rows:,} values are null" if nulls else f"{name}: no nulls",
+                name,
+                nulls,
+                rows,
+                _samples(series, null) if nulls else [],
+                rules.severity,
+            )
+        )
+    values, bad_type = _typed(series, rules.type, null)
+    if rules.type is not None:
+        result("type", bad_type, f"are not {rules.type}")
+    usable = ~null & ~bad_type
+    if rules.min is not None or rules.max is not None:
+        for key, bound in (("min", rules.min), ("max", rules.max)):
+            if bound is None:
+                continue
+            with np.errstate(invalid="ignore"):
+                outside = (values < bound) if key == "min" else (values > bound)
+            bad = np.asarray(outside, dtype=bool) & usable
+            word = "below" if key == "min" else "above"
+            result(key, bad, f"are {word} {key} {bound}")
+    if rules.categories is not None:
+        allowed = _category_mask(series, rules.categories)
+        result(
+            "categories", ~allowed & ~null, f"are not one of the {len(rules.categories)} allowed categories"
+        )
+    if rules.pattern is not None:
+        text = series.astype("string")
+        matched = text.str.fullmatch(rules.pattern).fillna(False).to_numpy(dtype=bool)
+        result("pattern", ~matched & ~null, f"do not match pattern {rules.pattern!r}")
+    if rules.unique:
+        duplicated = series.duplicated(keep=False).to_numpy() & ~null
+        result("unique", duplicated, "are duplicates", mostly=1.0)
+    return out
+
+
+def _typed(series: pd.Series, kind: str | None, null: np.ndarray) -> tuple[Any, np.ndarray]:
+    """The column as comparable values (numbers or timestamps) and the mask of wrongly typed values."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    none = np.zeros(len(series), dtype=bool)
+    if kind is None:
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            return series.to_numpy(dtype=float, na_value=np.nan), none
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return _naive(series).to_numpy(), none
+        parsed = pd.to_numeric(series, errors="coerce")
+        return parsed.to_numpy(dtype=float, na_value=np.nan), none
+    if kind in ("integer", "float"):
+        if pd.api.types.is_bool_dtype(dtype):
+            return np.full(len(series), np.nan), ~null
+        if pd.api.types.is_numeric_dtype(dtype):
+            numbers: Any = series.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            source = series
+            if _is_object(dtype):
+                is_bool = series.map(lambda v: isinstance(v, bool), na_action="ignore").fillna(False)
+                source = series.mask(is_bool.astype(bool))
+            numbers = pd.to_numeric(source, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isnan(numbers) & ~null
+        if kind == "integer":
+            with np.errstate(invalid="ignore"):
+                whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
+            bad |= ~whole & ~null
+        else:
+            bad |= np.isinf(numbers)
+        return numbers, bad
+    if kind == "boolean":
+        if pd.api.types.is_bool_dtype(dtype):
+            return series.to_numpy(), none
+        ok = series.map(lambda v: isinstance(v, bool | np.bool_), na_action="ignore").fillna(False)
+        return series.to_numpy(), ~ok.to_numpy(dtype=bool) & ~null
+    if kind == "datetime":
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            return _naive(series).to_numpy(), none
+        if pd.api.types.is_numeric_dtype(dtype):
+            return np.full(len(series), np.datetime64("NaT")), ~null
+        stamps = pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)
+        return _naive(stamps).to_numpy(), stamps.isna().to_numpy() & ~null
+    # string
+    if pd.api.types.is_string_dtype(dtype) and not _is_object(dtype):
+        return series.to_numpy(), none
+    if _is_object(dtype):
+        ok = series.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
+        return series.to_numpy(), ~ok.to_numpy(dtype=bool) & ~null
+    return series.to_numpy(), ~null
+
+
+def _is_object(dtype: Any) -> bool:
+    return getattr(dtype, "kind", "") == "O" and not hasattr(dtype, "storage")
+
+
+def _naive(series: pd.Series) -> pd.Series:
+    tz = getattr(series.dt, "tz", None)
+    return series.dt.tz_convert(None) if tz is not None else series
+
+
+def _category_mask(series: pd.Series, categories: tuple[Any, ...]) -> np.ndarray:
+    import pandas as pd
+
+    allowed = series.isin(list(categories)).to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(series.dtype):
+        # numbers in the schema match their text in string columns (and the reverse)
+        text = {str(c) for c in categories}
+        allowed = allowed | series.astype("string").isin(list(text)).fillna(False).to_numpy(dtype=bool)
+    return allowed
+
+
+def _samples(series: pd.Series, bad: np.ndarray) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from keel.models.signature import plain
+
+    positions = np.flatnonzero(bad)[:SAMPLES]
+    values = series.iloc[positions].tolist()
+    out = []
+    for position, value in zip(positions.tolist(), values, strict=True):
+        value = plain(value)
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, float) and math.isnan(value):
+            value = None
+        out.append({"row": int(position), "value": value})
+    return out

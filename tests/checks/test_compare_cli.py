@@ -1,0 +1,70 @@
+"""`keel check compare`: a serving-like table against the training data, end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import run_keel
+
+
+def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) -> None:
+    X, y = iris
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    train = X.assign(kind=y.map({0: "setosa", 1: "versicolor", 2: "virginica"}))
+    train.to_csv(data / "train.csv", index=False)
+    train.sample(100, random_state=1).to_csv(data / "same.csv", index=False)
+    same = run_keel(
+        "check", "compare", "data/same.csv", "--reference", "data/train.csv", "--json", cwd=project
+    )
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert json.loads(same.stdout)["status"] in ("passed", "warned")
+
+    served = train.copy()
+    served["sepal length (cm)"] += 3.0  # every value beyond the training range: fails, and shifts
+    served.loc[:29, "petal width (cm)"] = None  # 20% nulls where training had none
+    served.loc[0, "kind"] = "rosa"  # a category training never saw
+    served.to_csv(data / "served.csv", index=False)
+    shifted = run_keel(
+        "check", "compare", "data/served.csv", "--reference", "data/train.csv", "--json", cwd=project
+    )
+    assert shifted.returncode == 1
+    body = json.loads(shifted.stdout)
+    failed = {
+        (r["column"], r["rule"]) for r in body["results"] if not r["passed"] and r["severity"] == "fail"
+    }
+    assert failed == {
+        ("sepal length (cm)", "out_of_range"),
+        ("petal width (cm)", "missing_rate"),
+        ("kind", "new_categories"),
+    }
+    warned = {
+        (r["column"], r["rule"]) for r in body["results"] if not r["passed"] and r["severity"] == "warn"
+    }
+    assert ("sepal length (cm)", "distribution (PSI)") in warned
+    assert body["run_id"] and body["kind"] == "compare"
+
+    narrow = run_keel(
+        "check", "compare", "data/served.csv", "--reference", "data/train.csv",
+        "--columns", "sepal width (cm)", "--drift-fails", "--no-record", "--json", cwd=project,
+    )  # fmt: skip
+    assert narrow.returncode == 0 and json.loads(narrow.stdout)["run_id"] is None
+    text = run_keel("check", "compare", "data/served.csv", "--reference", "data/train.csv", cwd=project)
+    assert "'rosa'" in text.stdout and "row None" not in text.stdout
+
+    for args, message in (
+        (("check", "compare", "data/none.csv", "--reference", "data/train.csv"), "does not exist"),
+        (
+            ("check", "compare", "data/served.csv", "--reference", "data/train.csv", "--psi-threshold", "-1"),
+            "-1",
+        ),
+        (
+            ("check", "compare", "data/served.csv", "--reference", "data/train.csv", "--columns", "nope"),
+            "nope",
+        ),
+    ):
+        result = run_keel(*args, cwd=project)
+        assert result.returncode == 2, (args, result.stdout, result.stderr)
+        assert message in result.stderr and "Traceback" not in result.stderr
