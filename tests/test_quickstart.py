@@ -47,7 +47,9 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         stages = {r.name: r for r in keel.search_runs(parent=first.id)}
         assert set(stages) == {"prepare", "train", "evaluate"}
         assert all(r.kind == "stage" and r.status == "finished" for r in stages.values())
-        assert next((d.path, d.oid) for d in stages["prepare"].inputs) == ("data/raw/wine.csv", raw.oid)
+        inputs = {d.path: d.oid for d in stages["prepare"].inputs}
+        assert inputs["data/raw/wine.csv"] == raw.oid
+        assert {"checks/wine.schema.yaml", "checks/train.schema.yaml"} <= set(inputs)  # check files are deps
         assert [d.path for d in stages["prepare"].outputs] == ["data/processed"]
         assert stages["train"].params["train.max_depth"] == 3
         assert [p.step for p in keel.get_metric_history(stages["train"].id, "cv_accuracy")] == [
@@ -61,8 +63,10 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         assert 0.5 < stages["evaluate"].metrics["accuracy"] <= 1.0
         assert stages["evaluate"].context["git"]["commit"]
 
-        sweeps = keel.search_runs("attributes.kind = 'sweep'", experiment="quickstart")
-        assert len(sweeps) == 1 and sweeps[0].status == "finished"
+        sweeps = keel.search_runs(
+            "attributes.kind = 'sweep'", experiment="quickstart", order_by="attributes.start_time"
+        )
+        assert len(sweeps) == 2 and sweeps[0].status == "finished"  # the depth sweep, then the weak model
         points = keel.search_runs(parent=sweeps[0].id)
         assert sorted(p.params["set.train.max_depth"] for p in points) == [1, 2, 4]
         for point in points:
@@ -74,7 +78,7 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
 
         # every training registered a version; the best sweep point's model is production
         production = keel.get_model_version("wine@production")
-        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 4
+        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 5
         made_by = keel.get_run(production.run_id or "")
         assert made_by.name == "train" and made_by.kind == "stage"
         best_point = keel.get_run(made_by.parent_id or "")
@@ -90,6 +94,24 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         [event] = registry.alias_history("wine")
         assert event.to_version == production.version and "best sweep accuracy" in (event.reason or "")
         assert production.run_id in {u["id"] for u in [registry.lineage("wine@production")["run"]]}
+        # the checks ran in the pipeline, and stopped the deliberately weak model (version 5)
+        from keel.store.check_repo import latest_result, list_results
+        from keel.tracking.session import get_session
+
+        with get_session().db.read() as conn:
+            records = list_results(conn, limit=100)
+            passed_gate = latest_result(conn, f"wine/{production.version}", "checks/wine.model.yaml")
+            weak = latest_result(conn, "wine/5", "checks/wine.model.yaml")
+        assert {r.subject for r in records if r.kind == "data"} == {
+            "data/raw/wine.csv",
+            "data/processed/train.csv",
+        }
+        assert all(r.status == "passed" for r in records if r.kind == "data")
+        assert passed_gate is not None and passed_gate.status == "passed"
+        assert weak is not None and weak.status == "failed"
+        weak_train = keel.get_run(registry.get_model_version("wine/5").run_id or "")
+        assert weak_train.name == "train" and weak_train.status == "failed"
+        assert [e.to_version for e in registry.alias_history("wine")] == [production.version]
         # it was served: one logged prediction (with feedback) per test row
         from keel.serving.prediction_log import read_log
 

@@ -76,9 +76,14 @@ def promote(
     if problems and not force:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         spec = problems[0].split()[2]
+        fix = (
+            "promote a version that passes it"
+            if " failed on " in problems[0]
+            else f"run `keel check model {name}/{number} --spec {spec}`"
+        )
         raise Conflict(
-            f"{name}/{number} cannot become {alias}: {problems[0]}{more}. Run `keel check model "
-            f'{name}/{number} --spec {spec}`, or move it anyway with --force --reason "why".'
+            f"{name}/{number} cannot become {alias}: {problems[0]}{more}. To fix: {fix}; "
+            'or move it anyway with --force --reason "why".'
         )
     if problems and not (reason or "").strip():
         raise InvalidInput("--force needs --reason saying why the failed or missing checks may be skipped.")

@@ -58,6 +58,7 @@ def quickstart(directory: Path, quiet: bool) -> None:
         "keel runs list --filter \"attributes.name = 'evaluate' and metrics.accuracy > 0.9\"",
         "keel data status",
         "keel models lineage wine@production",
+        "keel check history",
         "keel predictions export wine -o predictions.csv",
         "keel serve wine@production",
         "keel run --set train.n_estimators=20,100 --sort -metrics.accuracy",

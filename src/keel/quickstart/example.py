@@ -23,11 +23,16 @@ stages:
     deps: [data/raw/wine.csv, src/prepare.py]
     params: [prepare]
     outs: [data/processed]
+    checks:                     # validate the raw and the processed data (docs/checks.md)
+      - {data: data/raw/wine.csv, schema: checks/wine.schema.yaml}
+      - {data: data/processed/train.csv, schema: checks/train.schema.yaml}
   train:
     cmd: python src/train.py
     deps: [data/processed/train.csv, src/train.py]
     params: [train]
     outs: [models/model.joblib]
+    checks:                     # the version this stage registers must pass before anything uses it
+      - {model: wine, spec: checks/wine.model.yaml}
   evaluate:
     cmd: python src/evaluate.py
     deps: [models/model.joblib, data/processed/test.csv, src/evaluate.py]
@@ -117,12 +122,32 @@ keel.log_dict({"matrix": confusion_matrix(target, predictions).tolist()}, "confu
 print(f"accuracy={metrics['accuracy']:.3f} f1_macro={metrics['f1_macro']:.3f}")
 '''
 
+MODEL_CHECKS_YAML = """\
+# Quality gates for the model "wine" (docs/checks.md). The train stage runs them on the
+# version it registers; `keel models alias wine V production` accepts only versions that passed.
+format: 1
+model: wine
+required_for: [production]
+data: data/processed/test.csv
+label: target
+checks:
+  - metric: accuracy              # good enough in absolute terms
+    min: 0.9
+  - baseline: most_frequent       # clearly better than always answering the commonest class
+    metric: f1_macro
+    margin: 0.3
+  - against: production           # no worse than the model serving now
+    metric: f1_macro
+    tolerance: 0.02
+"""
+
 README_MD = """\
 # Keel quickstart project
 
 Made by `keel quickstart`. `data/raw/wine.csv` (scikit-learn's wine data set) is versioned
 with Keel (`keel.lock`), and a pipeline in `keel.yaml` prepares it, trains a random forest
-and evaluates it (parameters in `params.yaml`). Every stage is a Keel run that records its
+and evaluates it (parameters in `params.yaml`). Checks in `checks/` validate the raw and
+processed data and gate every trained model on quality and on no regression. Every stage is a Keel run that records its
 parameters, metrics, the data versions it read and wrote, and where it ran.
 
 Try:
@@ -136,6 +161,8 @@ Try:
     keel data status                    # has the data changed since keel.lock recorded it?
     keel models list                    # every training registered a version of "wine"
     keel models lineage wine@production # the run, data, commit and environment behind it
+    keel check data data/raw/wine.csv --schema checks/wine.schema.yaml
+    keel check history                  # every data and model check, and how it went
     keel serve wine@production          # answer POST /predict on http://127.0.0.1:8000
     keel predictions export wine -o predictions.csv
 """

@@ -27,6 +27,10 @@ class QuickstartResult:
     sweep_run: str | None = None
     sweep_rows: list[dict[str, Any]] = field(default_factory=list)
     model_version: int | None = None
+    #: the worse model the checks stopped, and why the gate refused to promote it
+    stopped_version: int | None = None
+    stopped_reason: str = ""
+    gate_refusal: str = ""
     served_requests: int = 0
     logged_predictions: int = 0
 
@@ -93,6 +97,11 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
 
     say("[step] Version the raw data      $ keel data add data/raw")
     _write_dataset(root / "data" / "raw" / "wine.csv")
+    say("[step] Write the checks          $ keel check infer data/raw/wine.csv")
+    _write_checks(root)
+    say(
+        "        checks/wine.schema.yaml (raw data), checks/train.schema.yaml (processed), checks/wine.model.yaml"
+    )
     workspace = load_workspace(root)
     data = open_data(workspace=workspace)
     try:
@@ -128,14 +137,15 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     best = result.sweep_rows[0]
     point = next(p for p in sweep.points if p.run_id == best["run_id"])
     train_run = point.stages["train"].run_id
-    from keel.models.registry import get_model_version, set_alias
+    from keel.checks.gate import promote
+    from keel.models.registry import get_model_version
     from keel.tracking.session import session_for_workspace
 
     session = session_for_workspace(workspace)
     version = get_model_version(f"run:{train_run}/model", session=session)
     depth = best["overrides"].get("train.max_depth")
     say(f"[step] Promote the best model   $ keel models alias wine {version.version} production")
-    set_alias(
+    promote(
         "wine",
         version.version,
         "production",
@@ -144,8 +154,10 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     )
     result.model_version = version.version
     say(
-        f"        wine/{version.version} (max_depth={depth}, accuracy {best['metrics'].get('accuracy', 0):.3f}) is production"
+        f"        wine/{version.version} (max_depth={depth}, accuracy {best['metrics'].get('accuracy', 0):.3f}) "
+        "passed its checks and is production"
     )
+    _stop_a_worse_model(workspace, session, result, say)
 
     say("[step] Serve it and send traffic $ keel serve wine@production")
     result.served_requests, result.logged_predictions = _serve_and_query(root, say)
@@ -154,6 +166,60 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
         "(keel predictions export wine -o predictions.csv)"
     )
     return result
+
+
+def _write_checks(root: Path) -> None:
+    """The schema of the raw data (inferred, as `keel check infer` does), the same schema for the
+    processed training split (its own row band), and the model's quality gates."""
+    import dataclasses
+
+    from keel.checks.schema import infer_schema, render_schema
+    from keel.data.tables import read_table
+
+    raw = read_table(root / "data" / "raw" / "wine.csv")
+    schema = infer_schema(raw, data="data/raw/wine.csv")
+    folder = root / "checks"
+    folder.mkdir(exist_ok=True)
+    (folder / "wine.schema.yaml").write_text(
+        render_schema(schema, "data/raw/wine.csv", len(raw)), encoding="utf-8"
+    )
+    train = dataclasses.replace(
+        schema, data="data/processed/train.csv", rows_min=len(raw) // 3, rows_max=len(raw)
+    )
+    (folder / "train.schema.yaml").write_text(
+        render_schema(train, "data/raw/wine.csv", len(raw)), encoding="utf-8"
+    )
+    (folder / "wine.model.yaml").write_text(example.MODEL_CHECKS_YAML, encoding="utf-8")
+
+
+def _stop_a_worse_model(workspace: Any, session: Any, result: QuickstartResult, say: Say) -> None:
+    """Train a deliberately weak forest: its checks fail the train stage, and the promotion gate
+    refuses it."""
+    from keel.checks.gate import promote
+    from keel.core.errors import Conflict
+    from keel.models.registry import get_model_version
+    from keel.pipeline.sweep import run_sweep
+
+    say("[step] Try a worse model         $ keel run --set train.n_estimators=10 --set train.max_depth=1")
+    weak = run_sweep(workspace, {"train.n_estimators": [10], "train.max_depth": [1]}, experiment=EXPERIMENT)
+    (point,) = weak.points
+    train = point.stages["train"]
+    if train.state != "failed":
+        raise InvalidInput(
+            "The example's weak model passed its checks; the checks in checks/wine.model.yaml are too loose."
+        )
+    version = get_model_version(f"run:{train.run_id}/model", session=session)
+    result.stopped_version = version.version
+    result.stopped_reason = train.reason
+    say(f"        train: failed, {train.reason}; evaluate did not run")
+    say(f"        $ keel models alias wine {version.version} production")
+    try:
+        promote("wine", version.version, "production", session=session)
+    except Conflict as refused:
+        result.gate_refusal = refused.message
+        say(f"        refused: {refused.message.split(': ', 1)[1].split('. To fix')[0]}")
+    else:
+        raise InvalidInput("The promotion gate let a model with failed checks become production.")
 
 
 def _serve_and_query(root: Path, say: Say) -> tuple[int, int]:
