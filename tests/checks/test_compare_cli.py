@@ -68,3 +68,37 @@ def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) ->
         result = run_keel(*args, cwd=project)
         assert result.returncode == 2, (args, result.stdout, result.stderr)
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_compare_with_the_reference_as_recorded_at_a_git_revision(project: Path, iris: Any) -> None:
+    from tests.data.conftest import git
+
+    X, y = iris
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    X.to_csv(data / "train.csv", index=False)
+    git(project, "init", "-q")
+    git(project, "config", "user.email", "test@keel.invalid")
+    git(project, "config", "user.name", "Keel tests")
+    assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "v1")
+    git(project, "tag", "v1")
+    (X + 5.0).to_csv(data / "train.csv", index=False)  # the training data moved on
+    assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
+    X.sample(60, random_state=2).to_csv(data / "served.csv", index=False)
+    now = run_keel(
+        "check", "compare", "data/served.csv", "--reference", "data/train.csv", "--json", cwd=project
+    )
+    assert now.returncode == 1  # against today's reference everything is out of range
+    then = run_keel(
+        "check", "compare", "data/served.csv", "--reference", "data/train.csv", "--reference-rev", "v1",
+        "--json", cwd=project,
+    )  # fmt: skip
+    assert then.returncode == 0, then.stdout + then.stderr
+    assert json.loads(then.stdout)["spec"] == "data/train.csv@v1"
+    missing = run_keel(
+        "check", "compare", "data/served.csv", "--reference", "data/served.csv", "--reference-rev", "v1",
+        cwd=project,
+    )  # fmt: skip
+    assert missing.returncode in (2, 3) and "Traceback" not in missing.stderr

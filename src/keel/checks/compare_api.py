@@ -75,9 +75,11 @@ def check_compare(
     options: CompareOptions | None = None,
     drift_fails: bool = False,
     record: bool = False,
+    reference_rev: str | None = None,
 ) -> CheckReport:
-    """Compare the table at ``current`` with the one at ``reference``; optionally record it."""
-    from keel.checks.data_api import data_version, find_workspace, read_data, subject_label
+    """Compare the table at ``current`` with the one at ``reference`` (as recorded at git
+    revision ``reference_rev``, when given); optionally record it."""
+    from keel.checks.data_api import data_version, find_workspace, read_data, read_data_at, subject_label
     from keel.checks.record import SpecFile, record_report
     from keel.core.errors import InvalidInput
     from keel.core.hashing import hash_bytes
@@ -85,8 +87,13 @@ def check_compare(
     workspace = find_workspace()
     current_path, reference_path = Path(current), Path(reference)
     ref_label = subject_label(reference_path, workspace)
+    if reference_rev is not None:
+        ref_label = f"{ref_label}@{reference_rev}"
+    reference_frame = (
+        read_data(reference_path) if reference_rev is None else read_data_at(reference_path, reference_rev)
+    )
     report = compare_tables(
-        read_data(reference_path),
+        reference_frame,
         read_data(current_path),
         options=options,
         reference_label=ref_label,

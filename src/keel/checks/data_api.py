@@ -43,6 +43,17 @@ def read_data(path: Path) -> pd.DataFrame:
     return frame
 
 
+def read_data_at(path: Path, rev: str) -> pd.DataFrame:
+    """The tracked table file ``path`` as keel.lock recorded it at git revision ``rev``."""
+    from keel.data.api import open_tracked
+    from keel.data.tables import read_table_from
+
+    with open_tracked(path, rev) as handle:
+        frame: pd.DataFrame = read_table_from(handle, path, role="Data")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
 def data_version(workspace: Workspace, path: Path) -> DatasetVersion | None:
     """The version of ``path`` (its content id), when it is inside the project."""
     from keel.core.entities import DatasetVersion

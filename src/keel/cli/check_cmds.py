@@ -179,6 +179,10 @@ def model_cmd(ref: str, spec: Path, junit: Path | None, no_record: bool, as_json
     help="The reference data (e.g. the training data) to compare with.",
 )
 @click.option(
+    "--reference-rev",
+    help="Read the reference as keel.lock recorded it at this git revision (a tracked file).",
+)
+@click.option(
     "--max-missing-increase",
     type=click.FloatRange(0, 1),
     default=0.05,
@@ -214,6 +218,7 @@ def model_cmd(ref: str, spec: Path, junit: Path | None, no_record: bool, as_json
 def compare_cmd(
     current: Path,
     reference: Path,
+    reference_rev: str | None,
     max_missing_increase: float,
     max_out_of_range: float,
     max_new_categories: float,
@@ -239,7 +244,14 @@ def compare_cmd(
         columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
     )
     record = not no_record and find_workspace() is not None
-    report = check_compare(current, reference, options=options, drift_fails=drift_fails, record=record)
+    report = check_compare(
+        current,
+        reference,
+        options=options,
+        drift_fails=drift_fails,
+        record=record,
+        reference_rev=reference_rev,
+    )
     _finish([report], as_json, junit)
 
 

@@ -39,18 +39,20 @@ def read_table(path: Path, role: str = "Input") -> Any:
     return _read_file(path, role)
 
 
-def _read_file(path: Path, role: str) -> Any:
+def _read_file(path: Path, role: str, source: Any = None) -> Any:
+    """Read ``source`` (default: ``path``; or an open binary file) in the format ``path`` names."""
     import pandas as pd
 
     suffix = table_suffix(path, role)
+    source = path if source is None else source
     try:
         if suffix in (".csv", ".tsv"):
             return _dates_as_timestamps(
-                pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", engine="pyarrow")
+                pd.read_csv(source, sep="\t" if suffix == ".tsv" else ",", engine="pyarrow")
             )
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_json(path, lines=suffix == ".jsonl", orient="records")
+            return pd.read_parquet(source)
+        return pd.read_json(source, lines=suffix == ".jsonl", orient="records")
     except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInput(f"Cannot read {path}: {message}.") from None
@@ -58,6 +60,11 @@ def _read_file(path: Path, role: str) -> Any:
         if type(exc).__module__.startswith("pyarrow"):
             raise InvalidInput(f"Cannot read {path}: {str(exc).splitlines()[0]}.") from None
         raise
+
+
+def read_table_from(source: Any, path: Path, role: str = "Input") -> Any:
+    """A table from an open binary file holding ``path``'s content (e.g. a recorded version)."""
+    return _read_file(path, role, source)
 
 
 def _dates_as_timestamps(frame: Any) -> Any:
