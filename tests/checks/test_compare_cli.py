@@ -73,7 +73,7 @@ def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) ->
 def test_compare_with_the_reference_as_recorded_at_a_git_revision(project: Path, iris: Any) -> None:
     from tests.data.conftest import git
 
-    X, y = iris
+    X, _ = iris
     data = project / "data"
     data.mkdir(exist_ok=True)
     X.to_csv(data / "train.csv", index=False)
