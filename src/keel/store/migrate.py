@@ -64,14 +64,34 @@ def ensure_schema(db: Database, upgrade: bool | None = None) -> str:
     with _migration_lock(db) as conn:
         revision = current_revision(conn)
         check_known(db, revision)
-        if revision != HEAD:
-            _run_alembic(conn)
+        if revision is None:
+            _create_at_head(conn)
+        elif revision != HEAD:
+            run_migrations(conn)
         if conn.in_transaction():
             conn.commit()
     return HEAD
 
 
-def _run_alembic(conn: Connection) -> None:
+def _create_at_head(conn: Connection) -> None:
+    """An empty store gets the tables as :mod:`keel.store.schema` defines them, stamped at
+    :data:`HEAD` — what running every migration produces (a test compares the two), without
+    importing Alembic: a new project's first command is a tenth of a second faster."""
+    from sqlalchemy import Column, MetaData, String, Table
+
+    from keel.store.schema import metadata
+
+    metadata.create_all(conn)
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), primary_key=True),
+    )
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD))
+
+
+def run_migrations(conn: Connection) -> None:
     from alembic import command
     from alembic.config import Config
 
