@@ -250,3 +250,22 @@ def test_cli_infer_check_junit_json_and_history(project: Path, orders: pd.DataFr
     (data / "empty.csv").write_text("")
     empty = run_keel("check", "infer", "data/empty.csv", cwd=project)
     assert empty.returncode == 2 and "Cannot read" in empty.stderr
+
+
+def test_large_integers_compare_exactly_and_categories_match_across_kinds() -> None:
+    big = 1_700_000_000_000_000_000
+    frame = pd.DataFrame({"ns": np.array([big, big + 100], dtype=np.int64), "grade": [1, 2]})
+    schema = schema_from_dict(
+        {
+            "columns": {
+                "ns": {"type": "integer", "max": big},
+                "grade": {"type": "integer", "categories": ["1", "2"]},
+            }
+        }
+    )
+    report = validate_frame(frame, schema)
+    assert _failed(report) == {("ns", "max"): 1}
+    assert report.failures[0].samples == [{"row": 1, "value": big + 100}]
+    nullable = pd.DataFrame({"n": pd.array([1, None, 2**60], dtype="Int64")})
+    rules = schema_from_dict({"columns": {"n": {"type": "integer", "nullable": True, "max": 2**60 - 1}}})
+    assert _failed(validate_frame(nullable, rules)) == {("n", "max"): 1}

@@ -123,16 +123,19 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
                 rules.severity,
             )
         )
-    values, bad_type = _typed(series, rules.type, null)
+    bad_type = _type_errors(series, rules.type, null)
     if rules.type is not None:
         result("type", bad_type, f"are not {rules.type}")
     usable = ~null & ~bad_type
     if rules.min is not None or rules.max is not None:
+        values = _comparable(series, rules.type)
         for key, bound in (("min", rules.min), ("max", rules.max)):
             if bound is None:
                 continue
             with np.errstate(invalid="ignore"):
                 outside = (values < bound) if key == "min" else (values > bound)
+            if hasattr(outside, "to_numpy"):  # a pandas comparison (nullable integers: NA is not outside)
+                outside = outside.to_numpy(dtype=bool, na_value=False)
             bad = np.asarray(outside, dtype=bool) & usable
             word = "below" if key == "min" else "above"
             result(key, bad, f"are {word} {key} {bound}")
@@ -151,58 +154,71 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
     return out
 
 
-def _typed(series: pd.Series, kind: str | None, null: np.ndarray) -> tuple[Any, np.ndarray]:
-    """The column as comparable values (numbers or timestamps) and the mask of wrongly typed values."""
+def _type_errors(series: pd.Series, kind: str | None, null: np.ndarray) -> np.ndarray:
+    """The mask of non-null values that are not of ``kind`` (vectorized where the dtype allows)."""
     import numpy as np
     import pandas as pd
 
     dtype = series.dtype
     none = np.zeros(len(series), dtype=bool)
     if kind is None:
-        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-            return series.to_numpy(dtype=float, na_value=np.nan), none
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            return _naive(series).to_numpy(), none
-        parsed = pd.to_numeric(series, errors="coerce")
-        return parsed.to_numpy(dtype=float, na_value=np.nan), none
+        return none
     if kind in ("integer", "float"):
         if pd.api.types.is_bool_dtype(dtype):
-            return np.full(len(series), np.nan), ~null
+            return ~null
+        if pd.api.types.is_integer_dtype(dtype):
+            return none
         if pd.api.types.is_numeric_dtype(dtype):
-            numbers: Any = series.to_numpy(dtype=float, na_value=np.nan)
+            numbers = series.to_numpy(dtype=float, na_value=np.nan)
         else:
             source = series
             if _is_object(dtype):
                 is_bool = series.map(lambda v: isinstance(v, bool), na_action="ignore").fillna(False)
                 source = series.mask(is_bool.astype(bool))
             numbers = pd.to_numeric(source, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = np.isnan(numbers) & ~null
+        bad: np.ndarray = np.isnan(numbers) & ~null
         if kind == "integer":
             with np.errstate(invalid="ignore"):
                 whole = np.isfinite(numbers) & (np.floor(numbers) == numbers)
-            bad |= ~whole & ~null
-        else:
-            bad |= np.isinf(numbers)
-        return numbers, bad
+            return np.asarray(bad | (~whole & ~null), dtype=bool)
+        return np.asarray(bad | np.isinf(numbers), dtype=bool)
     if kind == "boolean":
         if pd.api.types.is_bool_dtype(dtype):
-            return series.to_numpy(), none
+            return none
         ok = series.map(lambda v: isinstance(v, bool | np.bool_), na_action="ignore").fillna(False)
-        return series.to_numpy(), ~ok.to_numpy(dtype=bool) & ~null
+        return np.asarray(~ok.to_numpy(dtype=bool) & ~null, dtype=bool)
     if kind == "datetime":
         if pd.api.types.is_datetime64_any_dtype(dtype):
-            return _naive(series).to_numpy(), none
+            return none
         if pd.api.types.is_numeric_dtype(dtype):
-            return np.full(len(series), np.datetime64("NaT")), ~null
+            return ~null
         stamps = pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)
-        return _naive(stamps).to_numpy(), stamps.isna().to_numpy() & ~null
+        return np.asarray(stamps.isna().to_numpy() & ~null, dtype=bool)
     # string
     if pd.api.types.is_string_dtype(dtype) and not _is_object(dtype):
-        return series.to_numpy(), none
+        return none
     if _is_object(dtype):
         ok = series.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False)
-        return series.to_numpy(), ~ok.to_numpy(dtype=bool) & ~null
-    return series.to_numpy(), ~null
+        return np.asarray(~ok.to_numpy(dtype=bool) & ~null, dtype=bool)
+    return ~null
+
+
+def _comparable(series: pd.Series, kind: str | None) -> Any:
+    """The column as values to compare with min/max: integers stay integers (exact above 2**53),
+    floats as a float array, dates as naive timestamps; anything else parsed as numbers."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = series.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return series
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return series.to_numpy(dtype=float, na_value=np.nan)
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return _naive(series).to_numpy()
+    if kind == "datetime":
+        return _naive(pd.to_datetime(series, errors="coerce", format="ISO8601", utc=True)).to_numpy()
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def _is_object(dtype: Any) -> bool:
@@ -215,13 +231,17 @@ def _naive(series: pd.Series) -> pd.Series:
 
 
 def _category_mask(series: pd.Series, categories: tuple[Any, ...]) -> np.ndarray:
+    """Values in ``categories``. When the schema's categories and the column differ in kind
+    (numbers listed for a text column, or quoted "1" for a number column), values also match
+    by their text."""
     import pandas as pd
 
-    allowed = series.isin(list(categories)).to_numpy(dtype=bool)
-    if not pd.api.types.is_numeric_dtype(series.dtype):
-        # numbers in the schema match their text in string columns (and the reverse)
-        text = {str(c) for c in categories}
-        allowed = allowed | series.astype("string").isin(list(text)).fillna(False).to_numpy(dtype=bool)
+    allowed: np.ndarray = series.isin(list(categories)).to_numpy(dtype=bool, na_value=False)
+    numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
+    texts = [isinstance(c, str) for c in categories]
+    if (numeric and any(texts)) or (not numeric and not all(texts)):
+        text = [str(c) for c in categories]
+        allowed = allowed | series.astype("string").isin(text).to_numpy(dtype=bool, na_value=False)
     return allowed
 
 
