@@ -142,7 +142,8 @@ def test_types_are_checked_value_by_value_without_loops() -> None:
         }
     )
     failed = _failed(validate_frame(frame, schema))
-    assert failed == {("n", "type"): 2, ("when", "type"): 2, ("flag", "type"): 1, ("name", "type"): 1}
+    # 2.5 is not whole, "3" is text and True a boolean: only real numbers are integers
+    assert failed == {("n", "type"): 3, ("when", "type"): 2, ("flag", "type"): 1, ("name", "type"): 1}
 
 
 def test_missing_column_duplicate_names_and_empty_data() -> None:
@@ -269,3 +270,57 @@ def test_large_integers_compare_exactly_and_categories_match_across_kinds() -> N
     nullable = pd.DataFrame({"n": pd.array([1, None, 2**60], dtype="Int64")})
     rules = schema_from_dict({"columns": {"n": {"type": "integer", "nullable": True, "max": 2**60 - 1}}})
     assert _failed(validate_frame(nullable, rules)) == {("n", "max"): 1}
+
+
+def test_inference_round_trips_awkward_columns(tmp_path: Path) -> None:
+    """Whatever inference writes, the same data passes it: long and odd names, mixed values,
+    infinities, durations, decimals, bytes, lists, time zones."""
+    import decimal
+
+    long_name = "a very long column name with spaces that goes on and on past eighty characters, surely"
+    frame = pd.DataFrame(
+        {
+            long_name: [1, 2, 3],
+            "line\nbreak": [1.0, 2.0, 3.0],
+            "key: with colon": ["a", "b", "a"],
+            "- dash": [1, 1, 2],
+            "mixed": pd.Series([1, "two", 3.5], dtype=object),
+            "inf": [float("-inf"), 1.0, float("inf")],
+            "delta": pd.to_timedelta([1, 2, 3], unit="s"),
+            "money": [decimal.Decimal("1.10"), decimal.Decimal("2.20"), None],
+            "raw": [b"a", b"b", b"a"],
+            "items": [[1], [2, 3], []],
+            "zoned": pd.to_datetime(
+                ["2024-01-01T00:00:00+01:00", "2024-06-01T00:00:00+02:00", None], utc=True
+            ),
+        }
+    )
+    schema = infer_schema(frame)
+    path = tmp_path / "awkward.schema.yaml"
+    path.write_text(render_schema(schema, "awkward", len(frame)))
+    loaded = load_schema(path)
+    assert [c.name for c in loaded.columns] == list(frame.columns)
+    report = validate_frame(frame, loaded)
+    assert report.passed, [r.message for r in report.failures]
+    by_name = {c.name: c for c in loaded.columns}
+    assert by_name["mixed"].type is None and by_name["items"].type is None
+    assert by_name["inf"].type is None  # infinities are not floats to a schema: no type, no range
+
+
+def test_duplicate_keys_untyped_bounds_and_unwritable_junit(project: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dup.schema.yaml"
+    path.write_text("columns:\n  id: {type: integer, min: 0}\n  id: {type: string}\n")
+    with pytest.raises(ConfigError, match="dup.schema.yaml:3: key 'id' appears twice"):
+        load_schema(path)
+    frame = pd.DataFrame({"age": [1, 2], "when": pd.to_datetime(["2024-01-01", "2024-02-01"])})
+    schema = schema_from_dict({"columns": {"age": {"min": "2024-01-01"}, "when": {"min": 5}}})
+    report = validate_frame(frame, schema)
+    assert {(r.column, r.rule) for r in report.failures} == {("age", "min"), ("when", "min")}
+    assert "give the column a type" in report.failures[0].message
+    frame.to_csv(project / "t.csv", index=False)
+    (project / "t.schema.yaml").write_text("columns: {age: {type: integer}, when: {type: datetime}}\n")
+    result = run_keel(
+        "check", "data", "t.csv", "--schema", "t.schema.yaml", "--junit", "/proc/nope/x.xml", cwd=project
+    )
+    assert result.returncode == 2 and "Cannot write the JUnit report" in result.stderr
+    assert "PASSED" in result.stdout  # the result is shown before the report is written

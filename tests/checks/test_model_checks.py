@@ -110,7 +110,8 @@ def test_promotion_gate_refuses_unchecked_and_failed_versions(iris_project: Path
 def test_cli_model_check_alias_gate_and_junit(iris_project: Path) -> None:
     refused = run_keel("models", "alias", "iris", "1", "production", cwd=iris_project)
     assert (
-        refused.returncode == 4 and "keel check model iris/1 --spec checks/iris.model.yaml" in refused.stderr
+        refused.returncode == 4
+        and 'keel check model iris/1 --spec "checks/iris.model.yaml"' in refused.stderr
     )
     junit = iris_project / "reports" / "model.xml"
     ok = run_keel(
@@ -269,3 +270,54 @@ def test_pipeline_stage_checks_stop_a_bad_model_and_record_under_the_stage(proje
     )
     bad = run_keel("run", cwd=project)
     assert bad.returncode == 2 and "keel.yaml:5" in bad.stderr and "does not exist" in bad.stderr
+
+
+def test_spec_mistakes_found_by_review(iris_project: Path, iris: Any) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = iris
+    spec = iris_project / "checks" / "review.yaml"
+    for checks, error, message in (
+        ("[{metric: rmse, max: 1}]", ConfigError, "rmse is a regression metric"),
+        ("[{baseline: mean, metric: accuracy}]", ConfigError, "does not go with the classification metric"),
+        ("[{against: latest, metric: accuracy}]", ConfigError, "'latest' is reserved"),
+        ("[{metric: accuracy, min: 0.9, max: 0.1}]", ConfigError, "could never pass"),
+    ):
+        spec.write_text(f"data: data/test.csv\nlabel: species\nchecks: {checks}\n")
+        with pytest.raises(error, match=message):
+            keel.check_model("iris/1", spec, record=False)
+    # a slice holding one class: roc_auc is undefined, a failed rule that says so (no warning leaks)
+    spec.write_text(
+        "data: data/test.csv\nlabel: species\nchecks: [{where: 'species == 0', metric: roc_auc, min: 0.5}]\n"
+    )
+    report = keel.check_model("iris/1", spec, record=False)
+    assert not report.passed and "undefined on this data" in report.failures[0].message
+    assert report.failures[0].name.startswith("roc_auc")  # JUnit names say which check
+    # `against` when the production version takes other inputs: scored on its own inputs
+    two = ["petal length (cm)", "petal width (cm)"]
+    keel.log_model(DecisionTreeClassifier(random_state=0).fit(X[two], y), "iris", input_example=X[two].head())
+    keel.flush()
+    keel.check_model("iris/1", "checks/iris.model.yaml")
+    keel.set_model_alias("iris", 1, "production")
+    spec.write_text(
+        "data: data/test.csv\nlabel: species\nchecks: [{against: production, metric: accuracy, tolerance: 0.1}]\n"
+    )
+    assert keel.check_model("iris/3", spec, record=False).passed
+
+
+def test_a_broken_spec_only_blocks_its_own_model(iris_project: Path, iris: Any) -> None:
+    from sklearn.dummy import DummyClassifier
+
+    X, y = iris
+    keel.log_model(DummyClassifier().fit(X, y), "other", input_example=X.head())
+    keel.flush()
+    (iris_project / "checks" / "broken.model.yaml").write_text(
+        "model: iris\ndata: data/test.csv\nlabel: species\nchecks: [{metric: acuracy, min: 1}]\n"
+    )
+    keel.set_model_alias("other", 1, "production")  # not guarded, not blocked
+    with pytest.raises(Conflict, match="check file broken.model.yaml cannot be read"):
+        keel.set_model_alias("iris", 1, "production")
+    keel.set_model_alias("iris", 1, "production", force=True, reason="rollback while the spec is fixed")
+    everything = run_keel("check", "all", "--json", cwd=iris_project)
+    subjects = [(r["subject"], r["status"]) for r in json.loads(everything.stdout)]
+    assert ("checks/broken.model.yaml", "failed") in subjects and len(subjects) == 2  # it went on

@@ -132,8 +132,24 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
         for key, bound in (("min", rules.min), ("max", rules.max)):
             if bound is None:
                 continue
-            with np.errstate(invalid="ignore"):
-                outside = (values < bound) if key == "min" else (values > bound)
+            try:
+                with np.errstate(invalid="ignore"):
+                    outside = (values < bound) if key == "min" else (values > bound)
+            except TypeError:  # e.g. a date bound on a column of numbers, with no type to say which
+                out.append(
+                    RuleResult(
+                        key,
+                        False,
+                        f"{name}: {key} {bound} cannot be compared with this column's values; "
+                        "give the column a type (or a bound of the same kind)",
+                        name,
+                        present,
+                        present,
+                        [],
+                        rules.severity,
+                    )
+                )
+                continue
             if hasattr(outside, "to_numpy"):  # a pandas comparison (nullable integers: NA is not outside)
                 outside = outside.to_numpy(dtype=bool, na_value=False)
             bad = np.asarray(outside, dtype=bool) & usable
@@ -170,12 +186,19 @@ def _type_errors(series: pd.Series, kind: str | None, null: np.ndarray) -> np.nd
             return none
         if pd.api.types.is_numeric_dtype(dtype):
             numbers = series.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            source = series
-            if _is_object(dtype):
-                is_bool = series.map(lambda v: isinstance(v, bool), na_action="ignore").fillna(False)
-                source = series.mask(is_bool.astype(bool))
-            numbers = pd.to_numeric(source, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        elif _is_object(dtype):  # numbers among other things: only real numbers pass (not "3", not True)
+            is_number = series.map(
+                lambda v: (
+                    isinstance(v, int | float | np.integer | np.floating)
+                    and not isinstance(v, bool | np.bool_)
+                ),
+                na_action="ignore",
+            ).fillna(False)
+            numbers = pd.to_numeric(series.where(is_number.astype(bool)), errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            )
+        else:  # text, dates, durations…
+            return np.asarray(~null, dtype=bool)
         bad: np.ndarray = np.isnan(numbers) & ~null
         if kind == "integer":
             with np.errstate(invalid="ignore"):

@@ -14,23 +14,34 @@ from typing import TYPE_CHECKING
 from keel.core.errors import Conflict, InvalidInput
 
 if TYPE_CHECKING:
-    from keel.checks.model_spec import ModelSpec
     from keel.core.workspace import Workspace
     from keel.tracking.session import Session
 
 CHECKS_DIR = "checks"
 
 
-def model_specs(workspace: Workspace) -> list[tuple[Path, ModelSpec]]:
-    """Every model check spec of the project (``checks/*.model.yaml``), parsed."""
+def required_specs(workspace: Workspace, name: str, alias: str) -> tuple[list[Path], list[str]]:
+    """The spec files guarding ``name@alias``, and the problems of spec files that cannot be
+    read and may guard it (a broken spec for another model does not block this one)."""
     from keel.checks.model_spec import load_model_spec
+    from keel.core.errors import ConfigError
+    from keel.core.yaml_file import safe_load
 
-    folder = workspace.root / CHECKS_DIR
-    return [(path, load_model_spec(path)) for path in sorted(folder.glob("*.model.yaml"))]
-
-
-def required_specs(workspace: Workspace, name: str, alias: str) -> list[tuple[Path, ModelSpec]]:
-    return [(p, s) for p, s in model_specs(workspace) if s.model == name and alias in s.required_for]
+    guarding, broken = [], []
+    for path in sorted((workspace.root / CHECKS_DIR).glob("*.model.yaml")):
+        try:
+            spec = load_model_spec(path)
+        except ConfigError as exc:
+            try:
+                named = safe_load(path.read_text(encoding="utf-8")).get("model")
+            except Exception:  # noqa: BLE001 - unreadable: it may be this model's
+                named = None
+            if named in (None, name):
+                broken.append(f"check file {path.name} cannot be read ({exc.message})")
+            continue
+        if spec.model == name and alias in spec.required_for:
+            guarding.append(path)
+    return guarding, broken
 
 
 def gate_problems(workspace: Workspace, session: Session, name: str, version: int, alias: str) -> list[str]:
@@ -38,9 +49,9 @@ def gate_problems(workspace: Workspace, session: Session, name: str, version: in
     from keel.checks.record import SpecFile
     from keel.store.check_repo import latest_result
 
-    problems = []
     subject = f"{name}/{version}"
-    for path, _ in required_specs(workspace, name, alias):
+    guarding, problems = required_specs(workspace, name, alias)
+    for path in guarding:
         spec = SpecFile.of(path, workspace.root)
         with session.db.read() as conn:
             found = latest_result(conn, subject, spec.label)
@@ -75,12 +86,15 @@ def promote(
     problems = gate_problems(session.workspace, session, name, number, alias)
     if problems and not force:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        spec = problems[0].split()[2]
-        fix = (
-            "promote a version that passes it"
-            if " failed on " in problems[0]
-            else f"run `keel check model {name}/{number} --spec {spec}`"
-        )
+        first = problems[0]
+        if " failed on " in first:
+            fix = "promote a version that passes it"
+        elif first.startswith("check file"):
+            fix = "correct the check file"
+        else:
+            spec = first[len("required check ") :].split(" never ran")[0].split(" changed since")[0]
+            fix = f'run `keel check model {name}/{number} --spec "{spec}"`'
+
         raise Conflict(
             f"{name}/{number} cannot become {alias}: {problems[0]}{more}. To fix: {fix}; "
             'or move it anyway with --force --reason "why".'
@@ -88,3 +102,25 @@ def promote(
     if problems and not (reason or "").strip():
         raise InvalidInput("--force needs --reason saying why the failed or missing checks may be skipped.")
     return registry.set_alias(name, number, alias, reason=reason, session=session, forced=bool(problems))
+
+
+def newest_good_version(name: str, session: Session | None = None) -> str:
+    """``NAME/V`` for the newest version of ``name`` whose run finished (a version registered
+    by a stage whose checks then failed is skipped); the newest version when none did."""
+    from keel.core.errors import NotFound
+    from keel.models import registry
+    from keel.tracking.queries import get_run
+
+    session = registry.session_or_default(session)
+    versions = sorted(registry.list_versions(name, session=session), key=lambda v: -v.version)
+    if not versions:
+        raise NotFound(f"Model {name!r} has no versions yet; train and register one (keel.log_model).")
+    for version in versions:
+        if version.run_id is None:
+            return version.ref
+        try:
+            if get_run(version.run_id, session=session).status == "finished":
+                return version.ref
+        except NotFound:
+            return version.ref
+    return versions[0].ref

@@ -40,6 +40,7 @@ class _Scored:
     predicted: Any
     proba: Any
     classes: Any
+    classifier: bool = True
 
 
 def evaluate_spec(
@@ -83,18 +84,40 @@ def _score(model: KeelModel, features: pd.DataFrame, truth: Any) -> _Scored:
     classes = getattr(model.raw, "classes_", None)
     if classes is None:
         classes = np.unique(np.asarray(truth))
-    return _Scored(np.asarray(truth), predicted, proba, np.asarray(classes))
+    signature = model.signature
+    classifier = model.is_classifier or (signature is not None and signature.output == "label")
+    return _Scored(np.asarray(truth), predicted, proba, np.asarray(classes), classifier)
+
+
+class _Undefined(Exception):
+    """A metric with no value on this data (e.g. ROC AUC on a slice holding one class)."""
 
 
 def _metric_value(metric: Metric, scored: _Scored, where: str) -> float:
-    if metric.task == "classification" and scored.proba is None and metric.needs_proba:
+    import math
+    import warnings
+
+    kind = "classification" if scored.classifier else "regression"
+    if metric.task != kind:
+        examples = "accuracy, f1_macro, roc_auc" if scored.classifier else "rmse, mae, r2"
+        raise ConfigError(
+            f"{where}: {metric.name} is a {metric.task} metric and this model does {kind}; use e.g. {examples}."
+        )
+    if metric.needs_proba and scored.proba is None:
         raise ConfigError(
             f"{where}: {metric.name} needs class probabilities; this model has no predict_proba."
         )
     try:
-        return metric.compute(scored.truth, scored.predicted, scored.proba, scored.classes)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = metric.compute(scored.truth, scored.predicted, scored.proba, scored.classes)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where}: {metric.name} cannot be computed on this data: {exc}") from None
+        raise _Undefined(
+            f"{metric.name} cannot be computed on this data: {str(exc).splitlines()[0]}"
+        ) from None
+    if not math.isfinite(value):
+        raise _Undefined(f"{metric.name} is undefined on this data (does it hold every class?)")
+    return value
 
 
 def _bounds_ok(value: float, options: dict[str, Any]) -> bool:
@@ -114,8 +137,6 @@ def _run(
     report: CheckReport,
 ) -> RuleResult:
 
-    options = check.options
-
     def result(passed: bool, message: str, value: float | None = None, **extra: Any) -> RuleResult:
         return RuleResult(
             check.kind,
@@ -124,8 +145,29 @@ def _run(
             None,
             severity=check.severity,
             value=value,
+            label=check.name,
             **extra,
         )
+
+    try:
+        return _evaluate_check(check, spec, model, version, frame, features, scored, session, report, result)
+    except _Undefined as exc:
+        return result(False, str(exc))
+
+
+def _evaluate_check(
+    check: ModelCheck,
+    spec: ModelSpec,
+    model: KeelModel,
+    version: ModelVersion,
+    frame: pd.DataFrame,
+    features: pd.DataFrame,
+    scored: _Scored,
+    session: Session,
+    report: CheckReport,
+    result: Callable[..., RuleResult],
+) -> RuleResult:
+    options = check.options
 
     if check.kind in ("metric", "baseline", "against", "where"):
         metric = METRICS[options["metric"]]
@@ -146,7 +188,7 @@ def _run(
             value,
         )
     if check.kind == "against":
-        return _against(check, metric, spec, version, features, scored, session, report, result)
+        return _against(check, metric, spec, version, frame, scored, session, report, result)
     if check.kind == "where":
         mask = _slice(frame, options["where"], check.where, spec.data)
         count = int(mask.sum())
@@ -205,7 +247,7 @@ def _against(
     metric: Metric,
     spec: ModelSpec,
     version: ModelVersion,
-    features: pd.DataFrame,
+    frame: pd.DataFrame,
     scored: _Scored,
     session: Session,
     report: CheckReport,
@@ -224,7 +266,13 @@ def _against(
     if other.version == version.version:
         return result(True, f"{version.ref} is itself {alias}", value)
     reference_model = load_package(session, other)
-    reference = _metric_value(metric, _score(reference_model, features, scored.truth), check.where)
+    try:  # the version holding the alias may take other inputs: give it its own
+        theirs = _score(reference_model, _features(frame, spec, reference_model), scored.truth)
+    except InvalidInput as exc:
+        raise ConfigError(
+            f"{check.where}: {other.ref} (@{alias}) cannot be scored on {spec.data}: {exc.message}"
+        ) from None
+    reference = _metric_value(metric, theirs, check.where)
     tolerance = float(check.options.get("tolerance", 0.0))
     report.measured[f"{alias}.{metric.name}"] = reference
     ok = no_worse(metric, value, reference, tolerance)
@@ -262,7 +310,8 @@ def _perturb(
     if column not in features.columns:
         raise ConfigError(f"{where}: the model has no input column {column!r} to perturb.")
     values = pd.to_numeric(features[column], errors="coerce")
-    if values.isna().all() or not pd.api.types.is_numeric_dtype(features[column].dtype):
+    dtype = features[column].dtype
+    if values.isna().all() or not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         raise ConfigError(
             f"{where}: column {column!r} is not numeric; only numeric columns can be perturbed."
         )
@@ -276,7 +325,12 @@ def _perturb(
         c.name == column and c.type == "integer" for c in model.signature.inputs
     )
     noisy[column] = np.round(moved).astype("int64") if integer else moved
-    predicted = np.asarray(model.predict(noisy))
+    try:
+        predicted = np.asarray(model.predict(noisy))
+    except InvalidInput as exc:
+        raise ConfigError(
+            f"{where}: column {column!r} cannot be perturbed for this model: {exc.message}"
+        ) from None
     if scored.proba is not None or predicted.dtype.kind not in "fc":
         changed = int((predicted != scored.predicted).sum())
     else:

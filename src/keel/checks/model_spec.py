@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keel.checks.metrics import BASELINES, METRICS
+from keel.checks.metrics import BASELINES, CLASSIFIER_BASELINES, METRICS
 from keel.checks.results import SEVERITIES
 from keel.core.errors import ConfigError
 from keel.core.models import ALIAS, MODEL_NAME
@@ -150,6 +150,9 @@ def _check(entry: Any, keys: tuple[str, ...], severity: str, doc: YamlDocument, 
         if metric not in METRICS:
             raise error((*keys, "metric"), f"metric {metric!r} is not one of {', '.join(METRICS)}")
     if kind in ("metric", "where"):
+        low, high = options.get("min"), options.get("max")
+        if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
+            raise error((*keys, "min"), f"min {low} is above max {high}: the check could never pass")
         if options.get("min") is None and options.get("max") is None:
             raise error(
                 keys, f"a {kind} check needs min: or max:, e.g. {{metric: {options.get('metric')}, min: 0.9}}"
@@ -163,11 +166,20 @@ def _check(entry: Any, keys: tuple[str, ...], severity: str, doc: YamlDocument, 
             raise error(
                 (*keys, "baseline"), f"baseline {options['baseline']!r} is not one of {', '.join(BASELINES)}"
             )
+        task = METRICS[options["metric"]].task
+        if (options["baseline"] in CLASSIFIER_BASELINES) != (task == "classification"):
+            raise error(
+                (*keys, "baseline"),
+                f"baseline {options['baseline']!r} does not go with the {task} metric {options['metric']}",
+            )
         number("margin", 0)
     if kind == "against":
         alias = options["against"]
-        if not isinstance(alias, str) or not ALIAS.match(alias):
-            raise error((*keys, "against"), f"'against' names an alias, e.g. production, not {alias!r}")
+        if not isinstance(alias, str) or not ALIAS.match(alias) or alias == "latest":
+            raise error(
+                (*keys, "against"),
+                f"'against' names an alias, e.g. production, not {alias!r} ('latest' is reserved)",
+            )
         number("tolerance", 0)
     if kind == "perturb":
         perturb = options["perturb"]

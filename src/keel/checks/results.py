@@ -29,6 +29,8 @@ class RuleResult:
     severity: str = "fail"
     #: the value measured (a metric, a fraction) when the rule compares one
     value: float | None = None
+    #: a name for the rule in reports (model checks: "f1_macro ≥ 0.9"); default column: rule
+    label: str | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -38,6 +40,8 @@ class RuleResult:
 
     @property
     def name(self) -> str:
+        if self.label:
+            return self.label
         return f"{self.column}: {self.rule}" if self.column else self.rule
 
     def to_dict(self) -> dict[str, Any]:
@@ -119,6 +123,11 @@ def sample_text(sample: dict[str, Any]) -> str:
     return text
 
 
+def _xml_text(text: str) -> str:
+    """``text`` without the control characters XML 1.0 cannot hold."""
+    return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)
+
+
 def _number(value: float | None) -> float | None:
     if value is None or not math.isfinite(value):
         return None
@@ -158,5 +167,9 @@ def junit_xml(reports: list[CheckReport]) -> str:
         failed += len(report.failures)
     suites.set("tests", str(total))
     suites.set("failures", str(failed))
+    for element in suites.iter():
+        element.attrib = {k: _xml_text(v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = _xml_text(element.text)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -241,6 +241,23 @@ def _column(name: str, body: Any, keys: tuple[str, ...], severity: str, error: A
     )
 
 
+def _yaml_key(name: str) -> str:
+    """``name`` as a YAML mapping key on one line: plain when that reads back the same,
+    else a double-quoted (JSON) string, which YAML reads back exactly."""
+    import json
+
+    from keel.core.yaml_file import safe_load
+
+    plain = name if name and name.isprintable() and len(name) < 200 else None
+    if plain is not None:
+        try:
+            if safe_load(f"{plain}: 1") == {name: 1}:
+                return plain
+        except Exception:  # noqa: BLE001 - not a plain scalar: quote it
+            pass
+    return json.dumps(name, ensure_ascii=False)
+
+
 def _timestamp(value: Any, keys: tuple[str, ...], error: Any) -> Any:
     import pandas as pd
 
@@ -257,37 +274,53 @@ def _timestamp(value: Any, keys: tuple[str, ...], error: Any) -> Any:
 def infer_schema(frame: pd.DataFrame, data: str | None = None) -> DataSchema:
     """A schema that ``frame`` passes, tight enough to catch what changes: types, nulls, ranges,
     small sets of categories, id-like unique columns, and a row band of half to twice its rows."""
-    import pandas as pd
 
     from keel.models.signature import column_type, plain
 
     columns = []
     for name in frame.columns:
         series = frame[name]
-        kind = column_type(series)
-        values = series.dropna()
-        rules: dict[str, Any] = {"type": kind, "nullable": bool(len(values) < len(series))}
-        if kind in ("integer", "float") and len(values):
-            numbers = pd.to_numeric(values)
-            low, high = numbers.min(), numbers.max()
-            rules["min"], rules["max"] = plain(low), plain(high)
-        elif kind == "datetime" and len(values):
-            stamps = pd.to_datetime(values)
-            rules["min"], rules["max"] = stamps.min(), stamps.max()
-        elif kind == "string" and len(values):
-            distinct = values.nunique()
-            if distinct <= MAX_CATEGORIES and distinct * 2 <= len(values):
-                rules["categories"] = tuple(sorted(str(v) for v in values.unique()))
-        if (
-            kind in ("integer", "string")
-            and _ID_NAME.search(str(name))
-            and len(values) > 1
-            and values.is_unique
-        ):
-            rules["unique"] = True
+        try:
+            rules = _infer_column(series, str(name), column_type, plain)
+        except (TypeError, ValueError):  # lists, dicts, mixed time zones…: no rule fits them
+            rules = {"nullable": bool(series.isna().any())}
         columns.append(ColumnRules(str(name), **rules))
     rows = len(frame)
     return DataSchema(tuple(columns), rows // 2, rows * 2, True, data)
+
+
+def _infer_column(series: pd.Series, name: str, column_type: Any, plain: Any) -> dict[str, Any]:
+    """The rules one column passes. A type is written only when every value passes its check
+    (mixed or exotic columns — text and numbers, durations, decimals, bytes — get none)."""
+    import math
+
+    import pandas as pd
+
+    from keel.checks.data_check import _type_errors
+
+    values = series.dropna()
+    null = series.isna().to_numpy()
+    kind: str | None = column_type(series)
+    if kind is not None and _type_errors(series, kind, null).any():
+        kind = None
+    rules: dict[str, Any] = {"type": kind, "nullable": bool(len(values) < len(series))}
+    if not len(values):
+        return rules
+    if kind in ("integer", "float"):
+        numbers = pd.to_numeric(values)
+        finite = numbers[numbers.abs() != math.inf] if kind == "float" else numbers
+        if len(finite):
+            rules["min"], rules["max"] = plain(finite.min()), plain(finite.max())
+    elif kind == "datetime":
+        stamps = pd.to_datetime(values, utc=True).dt.tz_convert(None)
+        rules["min"], rules["max"] = stamps.min(), stamps.max()
+    elif kind == "string":
+        distinct = values.nunique()
+        if distinct <= MAX_CATEGORIES and distinct * 2 <= len(values):
+            rules["categories"] = tuple(sorted(str(v) for v in values.unique()))
+    if kind in ("integer", "string") and _ID_NAME.search(name) and len(values) > 1 and values.is_unique:
+        rules["unique"] = True
+    return rules
 
 
 def render_schema(schema: DataSchema, source: str, rows: int) -> str:
@@ -318,7 +351,7 @@ def render_schema(schema: DataSchema, source: str, rows: int) -> str:
         for key in ("min", "max"):
             if isinstance(body.get(key), datetime):
                 body[key] = body[key].isoformat()
-        key = safe_dump([column.name], default_flow_style=True, allow_unicode=True).strip()[1:-1]
+        key = _yaml_key(column.name)
         rules = safe_dump(body, default_flow_style=True, width=10_000, allow_unicode=True).strip()
         lines.append(f"  {key}: {rules}")
     return "\n".join(lines) + "\n"

@@ -53,7 +53,10 @@ class StageCheckOutcome:
         detail = f": {problems[0].message}" if problems else ""
         more = len(self.report.failures) + len(self.report.warnings) - 1
         tail = f" (and {more} more)" if more > 0 else ""
-        return f"check {self.check.spec} {self.report.status}{detail}{tail}"
+        status = self.report.status
+        if status == "failed" and self.check.severity == "warn":
+            status = "warned"  # the stage's severity: warn turns its failures into warnings
+        return f"check {self.check.spec} {status}{detail}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,8 @@ def run_stage_check(
             )
     except KeelError as exc:
         return StageCheckOutcome(check, None, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a check must not take the pipeline down with a traceback
+        return StageCheckOutcome(check, None, f"the check could not run: {type(exc).__name__}: {exc}")
     return StageCheckOutcome(check, report)
 
 

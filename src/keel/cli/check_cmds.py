@@ -42,19 +42,26 @@ def check() -> None:
 
 
 def _finish(reports: list[CheckReport], as_json: bool, junit: Path | None, many: bool = False) -> None:
-    from keel.checks.results import junit_xml
-
-    if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        tmp = junit.with_name(f".{junit.name}.keel-tmp")
-        tmp.write_text(junit_xml(reports), encoding="utf-8")
-        tmp.replace(junit)
     if as_json:
         body: Any = [r.to_dict() for r in reports] if many else reports[0].to_dict()
         emit_json(body)
     else:
         for report in reports:
             _show(report)
+    if junit is not None:
+        from keel.checks.results import junit_xml
+        from keel.core.errors import InvalidInput
+
+        tmp = junit.with_name(f".{junit.name}.keel-tmp")
+        try:
+            junit.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(junit_xml(reports), encoding="utf-8")
+            tmp.replace(junit)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise InvalidInput(
+                f"Cannot write the JUnit report {junit} ({exc.strerror}); choose a writable path."
+            ) from None
     if any(not r.passed for r in reports):
         sys.exit(1)
 
@@ -241,7 +248,7 @@ def compare_cmd(
         max_out_of_range=max_out_of_range,
         max_new_categories=max_new_categories,
         psi_threshold=psi_threshold,
-        columns=[c.strip() for c in columns.split(",") if c.strip()] if columns else None,
+        columns=_column_list(columns),
     )
     record = not no_record and find_workspace() is not None
     report = check_compare(
@@ -261,32 +268,72 @@ def compare_cmd(
 @json_option
 def all_cmd(junit: Path | None, no_record: bool, as_json: bool) -> None:
     """Run every check in checks/: each *.schema.yaml with a data: path, on that data, and
-    each *.model.yaml on the newest version of its model (the CI step)."""
+    each *.model.yaml on its model's newest version made by a run that finished (the CI
+    step). A check that cannot run (missing data, no version yet) is reported as failed;
+    the others still run."""
     from keel.checks.data_api import check_data
-    from keel.checks.gate import CHECKS_DIR, model_specs
+    from keel.checks.gate import CHECKS_DIR, newest_good_version
     from keel.checks.model_check import check_model
+    from keel.checks.model_spec import load_model_spec
     from keel.checks.schema import load_schema
-    from keel.core.errors import InvalidInput
+    from keel.core.errors import KeelError
     from keel.core.workspace import open_workspace
 
     workspace = open_workspace()
     folder = workspace.root / CHECKS_DIR
-    reports = []
+    reports: list[CheckReport] = []
     for path in sorted(folder.glob("*.schema.yaml")):
-        schema = load_schema(path)
-        if schema.data is None:
-            continue
-        reports.append(check_data(workspace.root / schema.data, schema, record=not no_record))
-    for path, spec in model_specs(workspace):
-        if spec.model is None:
-            continue
-        reports.append(check_model(f"{spec.model}@latest", path, record=not no_record))
+        spec = _label(path, workspace.root)
+        try:
+            schema = load_schema(path)
+            if schema.data is None:
+                continue
+            reports.append(check_data(workspace.root / schema.data, schema, record=not no_record))
+            reports[-1].spec = spec
+        except KeelError as exc:
+            reports.append(_error_report("data", spec, spec, exc))
+    for path in sorted(folder.glob("*.model.yaml")):
+        spec = _label(path, workspace.root)
+        try:
+            model = load_model_spec(path).model
+            if model is None:
+                continue
+            ref = newest_good_version(model)
+            reports.append(check_model(ref, path, record=not no_record))
+        except KeelError as exc:
+            reports.append(_error_report("model", spec, spec, exc))
     if not reports:
-        raise InvalidInput(
-            f"No checks to run in {folder}: add a schema with `keel check infer DATA` or a model spec "
-            "(docs/checks.md)."
-        )
+        click.echo(f"No checks to run in {folder} (add one with `keel check infer DATA`; docs/checks.md).")
+        return
     _finish(reports, as_json, junit, many=True)
+
+
+def _column_list(text: str | None) -> list[str] | None:
+    from keel.core.errors import InvalidInput
+
+    if text is None:
+        return None
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    if not names:
+        raise InvalidInput(
+            "--columns names no column; give names separated by commas, e.g. --columns age,plan."
+        )
+    return names
+
+
+def _label(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _error_report(kind: str, spec: str, subject: str, exc: Exception) -> CheckReport:
+    """A check that could not run, as a failed report (so `check all` goes on and CI sees it)."""
+    from keel.checks.results import CheckReport, RuleResult
+
+    message = getattr(exc, "message", str(exc))
+    return CheckReport(kind, spec, subject, results=[RuleResult("error", False, message)])
 
 
 @check.command("history")
@@ -302,7 +349,16 @@ def history(subject: str | None, limit: int, as_json: bool) -> None:
     from keel.store.check_repo import list_results
     from keel.tracking.session import session_for_workspace
 
-    session = session_for_workspace(open_workspace())
+    workspace = open_workspace()
+    session = session_for_workspace(workspace)
+    if subject is not None and Path(subject).exists():  # a path, however it was written
+        from keel.checks.data_api import subject_label
+
+        subject = subject_label(Path(subject), workspace)
+    elif subject is not None and "@" in subject:  # NAME@ALIAS: the version it points at now
+        from keel.models.registry import get_model_version
+
+        subject = get_model_version(subject, session=session).ref
     with session.db.read() as conn:
         found = list_results(conn, subject, limit)
     if as_json:

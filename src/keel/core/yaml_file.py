@@ -72,20 +72,30 @@ def load_yaml_mapping(path: Path) -> YamlDocument:
     if not isinstance(data, dict):
         raise ConfigError(f"{path.name}:1: expected a mapping of keys to values at the top level.")
     lines: dict[tuple[str, ...], int] = {}
-    _collect_lines(node, (), lines)
+    _collect_lines(node, (), lines, path.name)
     return YamlDocument(path, data, lines)
 
 
-def _collect_lines(node: Any, prefix: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
+def _collect_lines(
+    node: Any, prefix: tuple[str, ...], out: dict[tuple[str, ...], int], path_name: str
+) -> None:
     import yaml
 
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key = (*prefix, str(key_node.value))
-            out[key] = key_node.start_mark.line + 1
-            _collect_lines(value_node, key, out)
+            name = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if name in seen and key_node.tag != "tag:yaml.org,2002:merge":
+                raise ConfigError(
+                    f"{path_name}:{line}: key '{name}' appears twice (first on line {seen[name]}); keep one."
+                )
+            seen[name] = line
+            key = (*prefix, name)
+            out[key] = line
+            _collect_lines(value_node, key, out, path_name)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             key = (*prefix, str(index))
             out[key] = item.start_mark.line + 1
-            _collect_lines(item, key, out)
+            _collect_lines(item, key, out, path_name)

@@ -32,7 +32,14 @@ def read_table(path: Path, role: str = "Input") -> Any:
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in FORMATS)
         if not files:
             raise InvalidInput(f"{role} folder {path} holds no .csv, .tsv, .parquet, .json or .jsonl table.")
-        return pd.concat([_read_file(p, role) for p in files], ignore_index=True)
+        parts = [_read_file(p, role) for p in files]
+        try:
+            return pd.concat(parts, ignore_index=True)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(
+                f"{role} folder {path}: its tables do not fit together ({str(exc).splitlines()[0]}); "
+                "check them one file at a time."
+            ) from None
     table_suffix(path, role)
     if not path.is_file():
         raise NotFound(f"{role} {path} does not exist.")
@@ -52,7 +59,7 @@ def _read_file(path: Path, role: str, source: Any = None) -> Any:
             )
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(source)
-        return pd.read_json(source, lines=suffix == ".jsonl", orient="records")
+        return pd.read_json(source, lines=suffix == ".jsonl", orient="records", precise_float=True)
     except (ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InvalidInput(f"Cannot read {path}: {message}.") from None

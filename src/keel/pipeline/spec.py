@@ -189,6 +189,20 @@ def _checks(
         target = _substitute(item[kind], variables, doc, where)
         if kind == "data":
             target = _project_path(root, wdir, target, doc, (*where, kind))
+            from keel.checks.schema import load_schema
+
+            load_schema(root / spec)  # a broken schema is an error now, not after the command ran
+        else:
+            from keel.checks.model_spec import load_model_spec
+            from keel.core.models import MODEL_NAME
+
+            if not MODEL_NAME.match(target):
+                raise _error(
+                    doc, (*where, "model"), f"model {target!r} is not a model name (letters, digits, _ . -)"
+                )
+            named = load_model_spec(root / spec).model
+            if named is not None and named != target:
+                raise _error(doc, (*where, "spec"), f"{spec} checks model {named!r}, not {target!r}")
         found.append(StageCheck(kind, target, spec, severity))
     return found
 
