@@ -56,7 +56,15 @@ def test_every_public_api_name_is_in_the_guides() -> None:
 
     guide = "".join(
         (DOCS / page).read_text()
-        for page in ("tracking.md", "data.md", "errors.md", "models.md", "serving.md", "checks.md")
+        for page in (
+            "tracking.md",
+            "data.md",
+            "errors.md",
+            "models.md",
+            "serving.md",
+            "checks.md",
+            "monitoring.md",
+        )
     )
     for name in keel.__all__:
         if name.startswith("_"):

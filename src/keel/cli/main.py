@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keel.cli.check_cmds:check",
         "Check data against schemas and models against quality gates (JUnit for CI).",
     ),
+    "monitor": (
+        "keel.cli.monitor_cmds:monitor",
+        "Monitor drift, data quality and performance; retrain on rules.",
+    ),
     "ci": ("keel.cli.ci_cmds:ci", "Write the project's CI steps (script, GitHub Actions workflow)."),
     "serve": ("keel.cli.serve_cmds:serve", "Serve a model over HTTP, logging every prediction."),
     "predict": ("keel.cli.serve_cmds:predict", "Score a CSV/Parquet file with a registered model."),

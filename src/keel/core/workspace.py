@@ -20,7 +20,7 @@ PROJECT_FILE = "keel.yaml"
 STATE_DIR = ".keel"
 PROJECT_FORMAT = 1
 #: Top-level sections of keel.yaml that Keel knows; anything else is a typo worth reporting.
-KNOWN_SECTIONS = ("version", "project", "settings", "remotes", "stages")
+KNOWN_SECTIONS = ("version", "project", "settings", "remotes", "stages", "monitors")
 
 
 @dataclass(frozen=True)

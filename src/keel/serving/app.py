@@ -90,13 +90,14 @@ class ServerState:
                 config.log_max_rows,
                 config.log_flush_seconds,
             )
+        self.monitor_run: str | None = None
+        self.refresh_monitoring()
         self.ready = True
         self.follow_error: str | None = None
         self._stop = threading.Event()
         self._follower: threading.Thread | None = None
-        if self.ref.alias is not None:
-            self._follower = threading.Thread(target=self._follow, name="keel-alias-follower", daemon=True)
-            self._follower.start()
+        self._follower = threading.Thread(target=self._follow, name="keel-alias-follower", daemon=True)
+        self._follower.start()
 
     def _load(self, ref: Any) -> Served:
         from keel.models.registry import get_model_version, lineage, load_package
@@ -110,13 +111,34 @@ class ServerState:
         columns = model.signature.names if model.signature is not None else []
         return Served(model, version, columns, found, model.fast)
 
+    def refresh_monitoring(self) -> None:
+        """Export the latest monitor run of this model (drift, performance) as gauges."""
+        from keel.tracking.queries import search_runs
+
+        name = self.served.version.name.replace("'", "")
+        found = search_runs(
+            f"attributes.kind = 'monitor' and tags.`keel.monitor.model_name` = '{name}'",
+            order_by="attributes.start_time desc",
+            max_results=1,
+            session=self.session,
+        )
+        if found and found[0].id != self.monitor_run:
+            self.metrics.set_monitoring(dict(found[0].metrics))
+            self.monitor_run = found[0].id
+
     def _follow(self) -> None:
-        """Poll the alias; when it moves, load the new version and swap it in."""
+        """Poll the alias (when served by alias): when it moves, load the new version and swap
+        it in. Also refresh the monitoring gauges."""
         from keel.store.registry_repo import alias_version
 
         name, alias = self.served.version.name, self.ref.alias
-        assert alias is not None
         while not self._stop.wait(self.config.poll_seconds):
+            try:
+                self.refresh_monitoring()
+            except Exception as exc:  # noqa: BLE001 - gauges are best effort; serving goes on
+                self.follow_error = f"monitoring gauges: {type(exc).__name__}: {exc}"
+            if alias is None:
+                continue
             try:
                 with self.session.db.read() as conn:
                     target = alias_version(conn, name, alias)

@@ -11,6 +11,8 @@ import math
 import os
 from typing import Any
 
+#: Monitor-run metrics exported as keel_model_performance{metric}.
+PERFORMANCE_METRICS = ("accuracy", "f1_macro", "precision_macro", "recall_macro", "mae", "rmse", "r2")
 #: Latency buckets (seconds): fine below 10 ms, where single-row requests land.
 BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 
@@ -57,6 +59,33 @@ class ServerMetrics:
             registry=registry,
             multiprocess_mode="max",
         )
+        # The latest monitor run of this model (keel monitor …), refreshed by the server.
+        self.drift_share = Gauge(
+            "keel_drift_share",
+            "Share of input columns drifted in the latest monitoring evaluation.",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.dataset_drift = Gauge(
+            "keel_dataset_drift",
+            "1 when the latest monitoring evaluation found dataset drift, else 0.",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.column_drift = Gauge(
+            "keel_column_drift_score",
+            "Drift score of each input column in the latest monitoring evaluation.",
+            ["column"],
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.performance = Gauge(
+            "keel_model_performance",
+            "Performance on labelled traffic in the latest monitoring evaluation.",
+            ["metric"],
+            registry=registry,
+            multiprocess_mode="max",
+        )
 
     def request(self, endpoint: str, status: int, seconds: float) -> None:
         self.requests.labels(endpoint, str(status)).inc()
@@ -76,6 +105,18 @@ class ServerMetrics:
             for value in values:
                 if isinstance(value, int | float) and math.isfinite(value):
                     histogram.observe(float(value))
+
+    def set_monitoring(self, metrics: dict[str, float]) -> None:
+        """Gauges from a monitor run's metrics (``drift_share``, ``drift.COLUMN``, ``accuracy``…)."""
+        if "drift_share" in metrics:
+            self.drift_share.set(metrics["drift_share"])
+        if "dataset_drift" in metrics:
+            self.dataset_drift.set(metrics["dataset_drift"])
+        for key, value in metrics.items():
+            if key.startswith("drift."):
+                self.column_drift.labels(key[len("drift.") :]).set(value)
+            elif key in PERFORMANCE_METRICS:
+                self.performance.labels(key).set(value)
 
     def set_version(self, version: int) -> None:
         self.version.set(version)

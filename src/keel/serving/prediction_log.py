@@ -130,12 +130,13 @@ class PredictionLog:
 
 def parse_since(text: str | None) -> datetime | None:
     """``24h``, ``30m``, ``7d``, ``90s`` or an ISO date/time → the moment it names (UTC)."""
+    from keel.core.durations import is_duration, parse_duration
+
     if not text:
         return None
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     value = text.strip()
-    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(time.time() - float(value[:-1]) * units[value[-1]], UTC)
+    if is_duration(value):
+        return datetime.fromtimestamp(time.time() - parse_duration(value, "--since"), UTC)
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

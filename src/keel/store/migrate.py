@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from keel.store.database import Database
 
 #: Every revision this Keel knows, oldest first; the last is the head.
-REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 HEAD = REVISIONS[-1]
 _PG_LOCK_KEY = 0x6B65656C  # "keel"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -248,3 +248,31 @@ check_results = Table(
     Column("report", Text, nullable=False),
     Index("ix_check_results_subject_spec", "subject", "spec", "created_at"),
 )
+
+#: Reference profiles (monitoring): a dataset version's sketch, computed once per sketch
+#: settings and kept as an object in the object store.
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("dataset_oid", String(64), primary_key=True),
+    Column("settings", String(64), primary_key=True),
+    Column("object_oid", String(64), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+#: Every evaluation of a monitor rule (keel.yaml ``monitors:``): whether it fired, the action
+#: taken (or why not: cooldown, dry run) and its outcome, with the monitor run that measured it.
+monitor_events = Table(
+    "monitor_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor", String(250), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("fired", Boolean, nullable=False),
+    Column("action", String(32), nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", String(32), nullable=True),
+    Index("ix_monitor_events_monitor_at", "monitor", "at"),
+)

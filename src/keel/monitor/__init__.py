@@ -1,0 +1,1 @@
+"""Drift monitoring: mergeable reference sketches and per-column drift tests."""

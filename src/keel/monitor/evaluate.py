@@ -1,0 +1,231 @@
+"""One monitoring evaluation: drift, data quality, prediction drift and performance of a
+current table (or a model's traffic) against a reference, as one report.
+
+- **Drift** per input column and for the dataset (:mod:`keel.monitor.drift`).
+- **Data quality** from the reference sketch alone: a rise of the missing rate, numbers
+  outside the reference's range, values in categories the reference never had.
+- **Prediction drift**: the model's predictions in the window against its predictions on
+  the reference data (stored in the reference sketch).
+- **Performance** over the labelled rows, next to the reference's.
+
+:meth:`MonitorReport.figures` flattens it into the numbers rules test and monitor runs
+record (``drift_share``, ``drift.COLUMN``, ``missing_rate.COLUMN``, ``accuracy``…);
+:meth:`MonitorReport.to_dict` is the report's JSON, which the HTML report renders.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from keel.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from keel.monitor.drift import ColumnDrift, DriftResult
+    from keel.monitor.reference import Reference
+    from keel.monitor.sketch import ColumnSketch
+
+#: Data-quality limits (the same defaults as ``keel check compare``).
+MAX_MISSING_INCREASE = 0.05
+MAX_OUT_OF_RANGE = 0.01
+
+
+@dataclass
+class MonitorReport:
+    title: str
+    reference: Reference
+    current_label: str
+    current_rows: int
+    drift: DriftResult
+    quality: list[dict[str, Any]] = field(default_factory=list)
+    prediction: ColumnDrift | None = None
+    performance: dict[str, Any] | None = None
+    windows: list[dict[str, Any]] | None = None
+    generated_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def figures(self) -> dict[str, float]:
+        """Every number a rule can test, by name."""
+        out: dict[str, float] = {
+            "drift_share": float(self.drift.drift_share),
+            "dataset_drift": 1.0 if self.drift.dataset_drift else 0.0,
+            "drifted_columns": float(sum(1 for c in self.drift.columns if c.drifted)),
+            "rows": float(self.current_rows),
+        }
+        for column in self.drift.columns:
+            if column.score is not None and math.isfinite(column.score):
+                out[f"drift.{column.column}"] = float(column.score)
+            if column.current_missing is not None:
+                out[f"missing_rate.{column.column}"] = float(column.current_missing)
+        if self.prediction is not None and self.prediction.score is not None:
+            out["prediction_drift"] = float(self.prediction.score)
+        if self.performance is not None:
+            out["labelled"] = float(self.performance["labelled"])
+            for name, pair in self.performance["metrics"].items():
+                if pair.get("current") is not None:
+                    out[name] = float(pair["current"])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        drift = self.drift
+        tested = [c for c in drift.columns if c.counted]
+        return {
+            "title": self.title,
+            "generated_at": self.generated_at,
+            "reference": {"label": self.reference.label, "rows": self.reference.sketch.rows},
+            "current": {"label": self.current_label, "rows": self.current_rows},
+            "dataset_drift": drift.dataset_drift,
+            "drift_share": drift.drift_share,
+            "share_threshold": drift.share_threshold,
+            "drifted_columns": drift.drifted,
+            "columns_tested": len(tested),
+            "columns": [c.to_dict() for c in drift.columns],
+            "quality": self.quality,
+            "prediction": self.prediction.to_dict() if self.prediction is not None else None,
+            "performance": self.performance,
+            "windows": self.windows,
+        }
+
+
+def evaluate(
+    reference: Reference,
+    current: pd.DataFrame,
+    *,
+    title: str,
+    current_label: str,
+    predictions: Any = None,
+    labels: Any = None,
+    classifier: bool = False,
+    tests: dict[str, str] | None = None,
+    thresholds: dict[str, float] | None = None,
+    share_threshold: float = 0.5,
+    columns: list[str] | None = None,
+) -> MonitorReport:
+    """Evaluate ``current`` (and the model's ``predictions`` and the true ``labels``, when
+    given) against ``reference``, on ``columns`` (default: every reference column)."""
+    import pandas as pd
+
+    from keel.monitor.drift import detect_drift
+    from keel.monitor.performance import performance
+    from keel.monitor.reference import PREDICTION
+
+    if len(current) == 0:
+        raise InvalidInput(f"{current_label} has no rows to compare; wait for traffic or widen --since.")
+    if columns is None:
+        columns = [c for c in reference.sketch.columns if c not in (PREDICTION, reference.label_column)]
+    unknown = [c for c in columns if c not in reference.sketch.columns]
+    if unknown:
+        raise InvalidInput(
+            f"The reference {reference.label} has no column {unknown[0]!r}; check the model's inputs."
+        )
+    if not set(columns) & set(map(str, current.columns)):
+        raise InvalidInput(
+            f"{current_label} shares no column with the reference {reference.label} "
+            f"(reference: {', '.join(columns[:8])}); compare data of the same kind."
+        )
+    drift = detect_drift(
+        reference.sketch,
+        current,
+        columns=columns,
+        tests=tests,
+        thresholds=thresholds,
+        share_threshold=share_threshold,
+    )
+    report = MonitorReport(title, reference, current_label, len(current), drift)
+    report.quality = quality_findings(reference.sketch.columns, current, columns)
+    if predictions is not None and PREDICTION in reference.sketch.columns:
+        frame = pd.DataFrame({PREDICTION: pd.Series(predictions).reset_index(drop=True)})
+        report.prediction = detect_drift(reference.sketch, frame, columns=[PREDICTION]).columns[0]
+    if labels is not None and predictions is not None:
+        found = performance(labels, predictions, classifier)
+        if found is not None:
+            known = int(pd.Series(labels).notna().sum())
+            metrics = {
+                name: {"current": value, "reference": (reference.performance or {}).get(name)}
+                for name, value in found.items()
+            }
+            report.performance = {"labelled": known, "metrics": metrics}
+    return report
+
+
+def quality_findings(
+    sketches: dict[str, ColumnSketch], current: pd.DataFrame, columns: list[str]
+) -> list[dict[str, Any]]:
+    """Missing-rate rises, out-of-range numbers and new categories, against the reference sketch."""
+    import numpy as np
+    import pandas as pd
+
+    found: list[dict[str, Any]] = []
+    rows = len(current)
+    for name in columns:
+        sketch = sketches[name]
+        if name not in current.columns:
+            found.append(
+                _finding(name, "missing_column", 1.0, 0.0, False, f"{name} is missing from the current data")
+            )
+            continue
+        series = current[name]
+        missing = float(series.isna().mean()) if rows else 0.0
+        ref_missing = sketch.nulls / max(1, sketch.nulls + sketch.count)
+        rise = missing - ref_missing
+        found.append(
+            _finding(
+                name,
+                "missing_rate",
+                rise,
+                MAX_MISSING_INCREASE,
+                rise <= MAX_MISSING_INCREASE,
+                f"{name}: {missing:.1%} missing (reference {ref_missing:.1%})",
+            )
+        )
+        values = series.dropna()
+        if not len(values):
+            continue
+        if sketch.kind == "numeric" and sketch.min is not None and sketch.max is not None:
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            with np.errstate(invalid="ignore"):
+                outside = ~((numbers >= sketch.min) & (numbers <= sketch.max))
+            share = float(outside.mean())
+            found.append(
+                _finding(
+                    name,
+                    "out_of_range",
+                    share,
+                    MAX_OUT_OF_RANGE,
+                    share <= MAX_OUT_OF_RANGE,
+                    f"{name}: {share:.1%} of values outside the reference range [{sketch.min:.4g}, {sketch.max:.4g}]",
+                )
+            )
+        elif sketch.kind in ("categorical", "boolean") and sketch.other == 0 and sketch.categories:
+            known = set(sketch.categories)
+            new = ~values.astype(str).isin(known).to_numpy(dtype=bool)
+            share = float(new.mean())
+            examples = sorted({str(v) for v in values[new].head(1000)})[:5]
+            found.append(
+                _finding(
+                    name,
+                    "new_categories",
+                    share,
+                    0.0,
+                    share == 0.0,
+                    f"{name}: {share:.1%} of values in categories the reference never had"
+                    + (f" (e.g. {', '.join(examples)})" if examples else ""),
+                )
+            )
+    return found
+
+
+def _finding(
+    column: str, rule: str, value: float, threshold: float, passed: bool, message: str
+) -> dict[str, Any]:
+    return {
+        "column": column,
+        "rule": rule,
+        "value": value,
+        "threshold": threshold,
+        "passed": passed,
+        "message": message,
+    }
