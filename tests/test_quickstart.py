@@ -78,8 +78,12 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
 
         # every training registered a version; the best sweep point's model is production
         production = keel.get_model_version("wine@production")
-        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 5
-        made_by = keel.get_run(production.run_id or "")
+        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 6
+        # the monitor rule retrained on drift and promoted version 6 (its checks passed)
+        assert production.version == 6
+        first, retrained = registry.alias_history("wine")
+        best = registry.get_model_version(f"wine/{first.to_version}")
+        made_by = keel.get_run(best.run_id or "")
         assert made_by.name == "train" and made_by.kind == "stage"
         best_point = keel.get_run(made_by.parent_id or "")
         assert best_point.parent_id == sweeps[0].id
@@ -91,8 +95,8 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         )
         chosen = next(r for r in keel.search_runs(parent=best_point.id) if r.name == "evaluate")
         assert chosen.metrics["accuracy"] == best_accuracy
-        [event] = registry.alias_history("wine")
-        assert event.to_version == production.version and "best sweep accuracy" in (event.reason or "")
+        assert first.to_version in (2, 3, 4) and "best sweep accuracy" in (first.reason or "")
+        assert retrained.to_version == 6 and "monitor wine-drift" in (retrained.reason or "")
         assert production.run_id in {u["id"] for u in [registry.lineage("wine@production")["run"]]}
         # the checks ran in the pipeline, and stopped the deliberately weak model (version 5)
         from keel.store.check_repo import latest_result, list_results
@@ -100,7 +104,7 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
 
         with get_session().db.read() as conn:
             records = list_results(conn, limit=100)
-            passed_gate = latest_result(conn, f"wine/{production.version}", "checks/wine.model.yaml")
+            passed_gate = latest_result(conn, f"wine/{first.to_version}", "checks/wine.model.yaml")
             weak = latest_result(conn, "wine/5", "checks/wine.model.yaml")
         assert {r.subject for r in records if r.kind == "data"} == {
             "data/raw/wine.csv",
@@ -111,14 +115,22 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         assert weak is not None and weak.status == "failed"
         weak_train = keel.get_run(registry.get_model_version("wine/5").run_id or "")
         assert weak_train.name == "train" and weak_train.status == "failed"
-        assert [e.to_version for e in registry.alias_history("wine")] == [production.version]
+        assert [e.to_version for e in registry.alias_history("wine")] == [first.to_version, 6]
         # it was served: one logged prediction (with feedback) per test row
         from keel.serving.prediction_log import read_log
 
         test_rows = len(pd.read_csv(root / "data" / "processed" / "test.csv"))
         logged = read_log(root / ".keel" / "predictions", "wine")
-        assert len(logged) == test_rows and set(logged["version"]) == {production.version}
+        assert len(logged) == 2 * test_rows and set(logged["version"]) == {first.to_version}  # then drifted
         assert len(read_log(root / ".keel" / "predictions", "wine", "feedback")) == test_rows
+        # the drift was found, reported in HTML, recorded as a monitor run, and the rule acted
+        assert (root / "reports" / "drift.html").stat().st_size > 10_000
+        monitors = keel.search_runs("attributes.kind = 'monitor'", experiment="monitoring")
+        assert monitors and max(r.metrics["drift_share"] for r in monitors) > 0.5
+        from keel.store.monitor_repo import events
+
+        with get_session().db.read() as conn:
+            assert [e.outcome for e in events(conn, "wine-drift")] == ["acted"]
     finally:
         reset_tracking()
     assert json.loads(run_keel("data", "status", "--json", cwd=root).stdout)[0]["state"] == "unchanged"

@@ -59,6 +59,7 @@ def quickstart(directory: Path, quiet: bool) -> None:
         "keel data status",
         "keel models lineage wine@production",
         "keel check history",
+        "keel monitor history",
         "keel predictions export wine -o predictions.csv",
         "keel serve wine@production",
         "keel run --set train.n_estimators=20,100 --sort -metrics.accuracy",

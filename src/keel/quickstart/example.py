@@ -141,6 +141,23 @@ checks:
     tolerance: 0.02
 """
 
+MONITORS_YAML = """
+# Continuous training (docs/monitoring.md): `keel monitor run` evaluates this rule on the
+# served model's traffic; when it fires, the pipeline retrains and the new version moves to
+# production only if its checks pass.
+monitors:
+  wine-drift:
+    model: wine@production
+    since: 1h
+    when: [drift_share > 0.3]
+    actions:
+      - run: {params: {train.n_estimators: 100, train.max_depth: 4}, promote: true}
+    cooldown: 1h
+"""
+
+#: Input columns shifted in the quickstart's drifted traffic (by 1.5 standard deviations).
+DRIFTED_COLUMNS = ("alcohol", "malic_acid", "ash", "magnesium", "flavanoids", "color_intensity", "proline")
+
 README_MD = """\
 # Keel quickstart project
 
@@ -164,5 +181,7 @@ Try:
     keel check data data/raw/wine.csv --schema checks/wine.schema.yaml
     keel check history                  # every data and model check, and how it went
     keel serve wine@production          # answer POST /predict on http://127.0.0.1:8000
+    keel monitor drift --model wine@production --html reports/drift.html
+    keel monitor history                # what the monitor rule in keel.yaml decided
     keel predictions export wine -o predictions.csv
 """

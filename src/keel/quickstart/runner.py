@@ -33,6 +33,10 @@ class QuickstartResult:
     gate_refusal: str = ""
     served_requests: int = 0
     logged_predictions: int = 0
+    #: monitoring: the drift report, whether the drifted traffic was caught, what the rule did
+    drift_report: Path | None = None
+    dataset_drift: bool = False
+    retrained_version: int | None = None
 
 
 Say = Callable[[str], None]
@@ -165,7 +169,45 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
         f"        {result.served_requests} requests answered; {result.logged_predictions} predictions in the log "
         "(keel predictions export wine -o predictions.csv)"
     )
+    _monitor(workspace, result, say)
     return result
+
+
+def _monitor(workspace: Any, result: QuickstartResult, say: Say) -> None:
+    """Find the drift in the traffic, report it in HTML, and let the monitor rule retrain."""
+    from keel.monitor.api import monitor_model, record_monitor
+    from keel.monitor.report_html import write_html
+    from keel.monitor.watch import run_monitors
+
+    say(
+        "[step] Watch for drift           $ keel monitor drift --model wine@production --html reports/drift.html"
+    )
+    report, version = monitor_model(workspace, "wine@production", since="1h")
+    html = workspace.root / "reports" / "drift.html"
+    write_html(report.to_dict(), html)
+    record_monitor(
+        workspace,
+        report,
+        params={"monitor.model": "wine@production", "monitor.since": "1h"},
+        tags={"keel.monitor.model_name": version.name, "keel.monitor.version": version.version},
+        html=html,
+    )
+    drift = report.drift
+    result.drift_report, result.dataset_drift = html, drift.dataset_drift
+    shifted = ", ".join(c.column for c in drift.columns if c.drifted)
+    say(
+        f"        dataset drift: {drift.drifted} of {drift.counted} columns drifted ({shifted}); report: reports/drift.html"
+    )
+    say(
+        "[step] Retrain on drift          $ keel monitor run        (the rule `monitors: wine-drift` in keel.yaml)"
+    )
+    with (workspace.root / "keel.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(example.MONITORS_YAML)
+    from keel.core.workspace import load_workspace
+
+    (decision,) = run_monitors(load_workspace(workspace.root))
+    result.retrained_version = decision.promoted
+    say(f"        wine-drift fired ({decision.reason}): {'; '.join(decision.actions) or decision.outcome}")
 
 
 def _write_checks(root: Path) -> None:
@@ -290,6 +332,16 @@ def _serve_and_query(root: Path, say: Say) -> tuple[int, int]:
             say(
                 f"        $ curl -X POST {base}/predict -d '[{{...one wine...}}]'  →  class {first['prediction']}"
             )
+        # Then the world changes: the same wines, measured by a miscalibrated instrument.
+        drifted = features.copy()
+        for column in example.DRIFTED_COLUMNS:
+            drifted[column] = drifted[column] + 1.5 * features[column].std()
+        for row in drifted.to_dict("records"):
+            post("/predict", [row])
+            answered += 1
+        say(
+            f"        then {len(drifted)} requests whose {len(example.DRIFTED_COLUMNS)} measurements have drifted"
+        )
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)  # drains in-flight requests and flushes the log
