@@ -230,6 +230,18 @@ def test_monitor_errors_are_clear(served_project: Path, tmp_path: Path) -> None:
         result = run_keel(*args, cwd=served_project)
         assert result.returncode == code, (args, result.stdout, result.stderr)
         assert message in result.stderr and "Traceback" not in result.stderr
+    kinds = run_keel(
+        "monitor", "drift", "--current", "data/train.csv", "--reference", "data/train.csv",
+        "--kind", "species=categorical", "--json", "--no-record", cwd=served_project,
+    )  # fmt: skip
+    assert kinds.returncode == 0, kinds.stderr
+    species = next(c for c in json.loads(kinds.stdout)["columns"] if c["column"] == "species")
+    assert species["kind"] == "categorical" and species["test"] == "chisquare"
+    bad_kind = run_keel(
+        "monitor", "drift", "--current", "data/train.csv", "--reference", "data/train.csv",
+        "--kind", "species=shape", cwd=served_project,
+    )  # fmt: skip
+    assert bad_kind.returncode == 2 and "use one of numeric" in bad_kind.stderr
     other = tmp_path / "other.csv"
     pd.DataFrame({"a": [1, 2, 3]}).to_csv(other, index=False)
     mismatch = run_keel(

@@ -55,6 +55,13 @@ def monitor() -> None:
     "--threshold", "thresholds", multiple=True, metavar="COLUMN=VALUE", help="Drift threshold for COLUMN."
 )
 @click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="COLUMN=KIND",
+    help="Treat COLUMN as numeric, categorical, boolean, datetime or text (instead of the inferred kind).",
+)
+@click.option(
     "--share-threshold",
     type=click.FloatRange(0, 1),
     default=0.5,
@@ -75,6 +82,7 @@ def drift(
     html: Path | None,
     tests: tuple[str, ...],
     thresholds: tuple[str, ...],
+    kinds: tuple[str, ...],
     share_threshold: float,
     fail_on_drift: bool,
     no_record: bool,
@@ -99,6 +107,7 @@ def drift(
         tests={k: str(v) for k, v in key_values(tests, "--test").items()} or None,
         thresholds=_floats(key_values(thresholds, "--threshold")) or None,
         share_threshold=share_threshold,
+        kinds={k: str(v) for k, v in key_values(kinds, "--kind").items()} or None,
     )
     workspace = open_workspace()
     tags: dict[str, Any] = {}

@@ -30,6 +30,8 @@ class DriftOptions:
     tests: dict[str, str] | None = None
     thresholds: dict[str, float] | None = None
     share_threshold: float = 0.5
+    #: column kinds overriding the inferred ones (numeric, categorical, boolean, datetime, text)
+    kinds: dict[str, str] | None = None
 
 
 def monitor_model(
@@ -127,7 +129,7 @@ def monitor_tables(
 
     options = options or DriftOptions()
     session = session or session_for_workspace(workspace)
-    base = file_reference(workspace, session, reference)
+    base = file_reference(workspace, session, reference, options.kinds)
     if not current.exists():
         raise InvalidInput(f"Current data {current} does not exist; give a data file or folder.")
     frame = read_data(current)

@@ -76,7 +76,13 @@ def cached_sketch(
     return sketch, extra
 
 
-def file_reference(workspace: Workspace, session: Session, text: str) -> Reference:
+def _kinds_key(kinds: dict[str, str] | None) -> str:
+    return json.dumps(sorted((kinds or {}).items()))
+
+
+def file_reference(
+    workspace: Workspace, session: Session, text: str, kinds: dict[str, str] | None = None
+) -> Reference:
     """A reference given as a path (``data/train.csv``) or a recorded version (``…@v1``)."""
     from keel.checks.data_api import data_version, read_data, read_data_at, subject_label
     from keel.monitor.sketch import sketch_table
@@ -106,11 +112,15 @@ def file_reference(workspace: Workspace, session: Session, text: str) -> Referen
             return read_data_at(path, rev)
 
         label = f"{subject_label(path, workspace)}@{rev}"
-    sketch, _ = cached_sketch(session, oid, "table", lambda: (sketch_table(load()), {}))
+    sketch, _ = cached_sketch(
+        session, oid, f"table:{_kinds_key(kinds)}", lambda: (sketch_table(load(), kinds=kinds), {})
+    )
     return Reference(f"{label} ({oid[:10]})", sketch, oid)
 
 
-def model_reference(session: Session, version: ModelVersion, model: KeelModel) -> Reference:
+def model_reference(
+    session: Session, version: ModelVersion, model: KeelModel, kinds: dict[str, str] | None = None
+) -> Reference:
     """The training data of ``version``: the table its run read that holds the model's inputs,
     with the model's predictions on it (and its performance, when one other column holds the
     labels)."""
@@ -128,7 +138,7 @@ def model_reference(session: Session, version: ModelVersion, model: KeelModel) -
         raise NotFound(
             f"The run of {version.ref} ({run.id[:12]}) read no table file (CSV, Parquet…); give --reference DATA."
         )
-    settings = f"model:{version.package_oid}"
+    settings = f"model:{version.package_oid}:{_kinds_key(kinds)}"
     last_error = ""
     for candidate in tables:
 
@@ -137,7 +147,7 @@ def model_reference(session: Session, version: ModelVersion, model: KeelModel) -
             missing = [n for n in names if n not in frame.columns]
             if missing:
                 raise _NotTheTable(f"{candidate.path} lacks {', '.join(missing[:3])}")
-            return _model_sketch(frame, names, model, sketch_table)
+            return _model_sketch(frame, names, model, lambda table: sketch_table(table, kinds=kinds))
 
         try:
             sketch, extra = cached_sketch(session, candidate.oid, settings, compute)
@@ -156,7 +166,7 @@ class _NotTheTable(Exception):
 
 
 def _model_sketch(
-    frame: pd.DataFrame, names: list[str], model: KeelModel, sketch_table: Callable[..., TableSketch]
+    frame: pd.DataFrame, names: list[str], model: KeelModel, sketch: Callable[[pd.DataFrame], TableSketch]
 ) -> tuple[TableSketch, dict[str, Any]]:
     import numpy as np
 
@@ -171,7 +181,7 @@ def _model_sketch(
     if len(others) == 1:
         extra["label_column"] = others[0]
         extra["performance"] = performance(frame[others[0]], table[PREDICTION], model.is_classifier)
-    return sketch_table(table), extra
+    return sketch(table), extra
 
 
 def _is_table(path: str) -> bool:
