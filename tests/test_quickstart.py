@@ -78,7 +78,8 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
 
         # every training registered a version; the best sweep point's model is production
         production = keel.get_model_version("wine@production")
-        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 6
+        # 1 pipeline + 3 sweep points + 1 weak + 1 retrained + 1 registered again by the reproduction
+        assert production.flavor == "sklearn" and len(registry.list_versions("wine")) == 7
         # the monitor rule retrained on drift and promoted version 6 (its checks passed)
         assert production.version == 6
         first, retrained = registry.alias_history("wine")
@@ -131,6 +132,10 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
 
         with get_session().db.read() as conn:
             assert [e.outcome for e in events(conn, "wine-drift")] == ["acted"]
+        # a training run was reproduced identical, as a run that says which one it reproduces
+        [again] = keel.search_runs("tags.`keel.reproduces` = '" + stages["train"].id + "'")
+        assert again.tags["keel.reproduce.verdict"] == "identical"
+        assert again.metrics["cv_accuracy"] == stages["train"].metrics["cv_accuracy"]
     finally:
         reset_tracking()
     assert json.loads(run_keel("data", "status", "--json", cwd=root).stdout)[0]["state"] == "unchanged"

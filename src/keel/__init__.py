@@ -39,6 +39,7 @@ _API: dict[str, str] = {
     "get_model_version": "keel.models.registry:get_model_version",
     "set_model_alias": "keel.checks.gate:promote",
     "check_data": "keel.checks.data_api:check_data",
+    "seed": "keel.tracking.seed:seed",
     "check_model": "keel.checks.model_check:check_model",
     "ModelVersion": "keel.core.models:ModelVersion",
     "MissingDependency": "keel.core.errors:MissingDependency",
@@ -119,6 +120,7 @@ __all__ = [
     "params",
     "search_runs",
     "search_runs_df",
+    "seed",
     "set_model_alias",
     "set_tag",
     "set_tags",
@@ -191,3 +193,4 @@ if TYPE_CHECKING:
         search_runs,
         search_runs_df,
     )
+    from keel.tracking.seed import seed

@@ -47,6 +47,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "keel.cli.monitor_cmds:monitor",
         "Monitor drift, data quality and performance; retrain on rules.",
     ),
+    "reproduce": ("keel.cli.repro_cmds:reproduce", "Make a recorded run again and compare its results."),
+    "env": ("keel.cli.repro_cmds:env", "Show a run's environment, or what differed between two runs."),
     "ci": ("keel.cli.ci_cmds:ci", "Write the project's CI steps (script, GitHub Actions workflow)."),
     "serve": ("keel.cli.serve_cmds:serve", "Serve a model over HTTP, logging every prediction."),
     "predict": ("keel.cli.serve_cmds:predict", "Score a CSV/Parquet file with a registered model."),

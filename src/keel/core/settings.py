@@ -151,6 +151,14 @@ SETTINGS: tuple[Setting, ...] = (
         "notes that it was too large.",
     ),
     Setting(
+        "capture_env",
+        str,
+        "PYTHONHASHSEED,OMP_NUM_THREADS,MKL_NUM_THREADS,OPENBLAS_NUM_THREADS,CUDA_VISIBLE_DEVICES,"
+        "CUBLAS_WORKSPACE_CONFIG,TZ,LANG,LC_ALL",
+        "Environment variables recorded with each run (comma-separated names): the ones that "
+        "change results. Values of other variables are never recorded.",
+    ),
+    Setting(
         "data_link",
         str,
         "auto",

@@ -284,8 +284,10 @@ def _expansions(
     return found
 
 
-def parse_stages(workspace: Workspace) -> Pipeline:
-    """The stages of keel.yaml, expanded and checked (raises ConfigError with file:line)."""
+def parse_stages(workspace: Workspace, graph: bool = True) -> Pipeline:
+    """The stages of keel.yaml, expanded and checked (raises ConfigError with file:line).
+    ``graph=False`` skips the graph (dependencies present, no cycle): enough to read one
+    stage's definition, e.g. to reproduce it in a checkout without the data."""
     doc = load_yaml_mapping(workspace.root / PROJECT_FILE)
     section = doc.data.get("stages") or {}
     if not isinstance(section, dict):
@@ -359,7 +361,8 @@ def parse_stages(workspace: Workspace) -> Pipeline:
                 checks=tuple(checks),
             )
             pipeline.stages[stage_name] = stage
-    _check_graph(pipeline, root, doc)
+    if graph:
+        _check_graph(pipeline, root, doc)
     return pipeline
 
 

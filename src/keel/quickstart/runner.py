@@ -37,6 +37,9 @@ class QuickstartResult:
     drift_report: Path | None = None
     dataset_drift: bool = False
     retrained_version: int | None = None
+    #: the training run reproduced, and the verdict
+    reproduced_run: str | None = None
+    reproduction: str | None = None
 
 
 Say = Callable[[str], None]
@@ -170,7 +173,25 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
         "(keel predictions export wine -o predictions.csv)"
     )
     _monitor(workspace, result, say)
+    _reproduce(workspace, report, result, say)
     return result
+
+
+def _reproduce(workspace: Any, pipeline: Any, result: QuickstartResult, say: Say) -> None:
+    """Make the first training run again from its commit and data, and compare."""
+    from keel.repro.reproduce import reproduce
+
+    if result.git_commit is None:
+        say("[step] Reproduce a training run  (skipped: git is not installed, so no commit was recorded)")
+        return
+    train = pipeline.stages["train"].run_id
+    say(f"[step] Reproduce a training run $ keel reproduce {train[:12]}")
+    found = reproduce(workspace, train)
+    result.reproduced_run, result.reproduction = train, found.verdict
+    same = sum(1 for item in found.items if item.verdict == "identical")
+    say(
+        f"        {found.verdict}: {same} of {len(found.items)} outputs and metrics equal (keel env diff RUN_A RUN_B explains differences)"
+    )
 
 
 def _monitor(workspace: Any, result: QuickstartResult, say: Say) -> None:

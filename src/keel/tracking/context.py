@@ -89,9 +89,13 @@ def capture_context(
                 "host": hostname(),
                 "user": current_user(),
                 "packages": _packages(objects) if settings.capture_packages else None,
+                "cpu": _cpu_model(),
+                "gpus": _gpus(),
             }
             _cache[key] = cached
     context = dict(cached)
+    wanted = [n.strip() for n in settings.capture_env.split(",") if n.strip()]
+    context["env"] = {name: os.environ[name] for name in wanted if name in os.environ}
     context["command"] = list(command) if command is not None else list(sys.argv)
     context["cwd"] = os.getcwd()
     context["pid"] = os.getpid()
@@ -152,6 +156,37 @@ def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[s
                 info["diff"] = objects.put_bytes(diff.stdout)
                 info["diff_bytes"] = len(diff.stdout)
     return info
+
+
+def _cpu_model() -> str | None:
+    """The CPU's model name (Linux: /proc/cpuinfo; elsewhere what platform knows)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith(("model name", "Hardware", "cpu model")):
+                    return line.split(":", 1)[1].strip() or None
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _gpus() -> list[str]:
+    """NVIDIA GPUs by name and driver (``nvidia-smi``), when there is one; else none."""
+    import shutil
+
+    if shutil.which("nvidia-smi") is None:
+        return []
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()] if done.returncode == 0 else []
 
 
 def installed_distributions() -> list[str]:

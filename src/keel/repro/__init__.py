@@ -1,0 +1,1 @@
+"""Reproducibility: reproduce a recorded run, and compare the environments of runs."""
