@@ -189,3 +189,16 @@ def test_keel_seed_seeds_everything_and_tags_the_run(project: Path) -> None:
     keel.flush()
     assert keel.get_run(run.id).tags["keel.seed"] == "11"
     assert shutil.which("git")  # the reproduction tests above need it
+
+
+@pytest.mark.slow
+def test_reproduce_in_a_fresh_virtualenv_with_the_recorded_versions(project: Path) -> None:
+    """--env venv: a new virtualenv gets exactly the recorded distributions (from PyPI or the
+    pip cache), then the run is made again in it."""
+    _project(project, seeded=True)
+    run_id = _train_run(project)
+    result = run_keel("reproduce", run_id, "--env", "venv", "--json", cwd=project, timeout=1200)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "identical"
+    assert report["packages"] == []  # the venv holds the recorded versions
