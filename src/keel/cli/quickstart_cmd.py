@@ -48,6 +48,10 @@ def quickstart(directory: Path, quiet: bool) -> None:
             f"Every run recorded git commit {result.git_commit[:12]}, the data versions it read and wrote, "
             "its params, metrics, command, Python, packages and host."
         )
+    if result.drift_report is not None:
+        out.print(f"The drift report is {result.drift_report} (open it in a browser).")
+    if result.reproduction:
+        out.print(f"Training run {str(result.reproduced_run)[:12]} was reproduced: {result.reproduction}.")
     out.print("\n[bold]Look at it[/bold]")
     best = result.sweep_rows[0]["run_id"] if result.sweep_rows else result.pipeline_run
     for line in (
@@ -60,6 +64,10 @@ def quickstart(directory: Path, quiet: bool) -> None:
         "keel models lineage wine@production",
         "keel check history",
         "keel monitor history",
+        "keel monitor drift --model wine@production --since 1h",
+        f"keel env diff {str(result.reproduced_run)[:12]} RUN"
+        if result.reproduced_run
+        else "keel env diff RUN_A RUN_B",
         "keel predictions export wine -o predictions.csv",
         "keel serve wine@production",
         "keel run --set train.n_estimators=20,100 --sort -metrics.accuracy",

@@ -40,6 +40,7 @@ class QuickstartResult:
     #: the training run reproduced, and the verdict
     reproduced_run: str | None = None
     reproduction: str | None = None
+    reproduction_run: str | None = None
 
 
 Say = Callable[[str], None]
@@ -188,6 +189,7 @@ def _reproduce(workspace: Any, pipeline: Any, result: QuickstartResult, say: Say
     say(f"[step] Reproduce a training run $ keel reproduce {train[:12]}")
     found = reproduce(workspace, train)
     result.reproduced_run, result.reproduction = train, found.verdict
+    result.reproduction_run = found.reproductions[0] if found.reproductions else None
     same = sum(1 for item in found.items if item.verdict == "identical")
     say(
         f"        {found.verdict}: {same} of {len(found.items)} outputs and metrics equal (keel env diff RUN_A RUN_B explains differences)"
