@@ -388,7 +388,10 @@ def _rerun(
         tags={REPRODUCES_TAG: run.id},
         kind=run.kind,
         command=[command] if isinstance(command, str) else command,
+        code_root=code_ws.root,
     )
+    for dataset in run.inputs:  # restored by id: the same versions
+        new.log_input(dataset_version(dataset))
     new.flush()
     report.reproductions.append(new.id)
     env = dict(os.environ)
@@ -435,6 +438,12 @@ def _rerun(
     new.end(RunStatus.FINISHED.value if done.returncode == 0 else RunStatus.FAILED.value)
     session.flush()
     return get_run(new.id, session=session)
+
+
+def dataset_version(dataset: Any) -> Any:
+    from keel.core.entities import DatasetVersion
+
+    return DatasetVersion(dataset.path, dataset.oid, dataset.kind, dataset.size, dataset.files)
 
 
 def _stage(code_ws: Workspace, plan: _Plan) -> Any:

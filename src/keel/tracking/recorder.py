@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from keel.core.entities import RunKind
@@ -28,9 +29,11 @@ def open_run(
     parent_id: str | None = None,
     kind: str = RunKind.RUN.value,
     command: list[str] | None = None,
+    code_root: Path | None = None,
 ) -> ActiveRun:
     """A new run (queued for the next write); everything is validated before anything is
-    queued, so bad input writes nothing."""
+    queued, so bad input writes nothing. ``code_root`` is where the run's code is, when not
+    the workspace's root (a reproduction runs in a scratch worktree): git is read there."""
     experiment_name = check_name("experiment", experiment or session.workspace.settings.experiment)
     if name is not None:
         check_name("run name", name)
@@ -39,7 +42,7 @@ def open_run(
     holder = ActiveRun(session, run_id, experiment_name, name, parent_id, start, owned=True)
     param_rows = holder._param_rows(params or {})
     tag_rows = holder._tag_rows(tags or {})
-    row = _run_row(session, run_id, experiment_name, name, parent_id, start, kind, command)
+    row = _run_row(session, run_id, experiment_name, name, parent_id, start, kind, command, code_root)
     session.writer.add(runs=[row], params=param_rows, tags=tag_rows)
     return holder
 
@@ -53,12 +56,13 @@ def _run_row(
     start: float,
     kind: str,
     command: list[str] | None,
+    code_root: Path | None = None,
 ) -> dict[str, Any]:
     from keel.store.runs_repo import run_row
     from keel.tracking.context import context_json, process_identity
 
     workspace = session.workspace
-    context = context_json(workspace.root, workspace.settings, session.objects, command)
+    context = context_json(code_root or workspace.root, workspace.settings, session.objects, command)
     host, user, pid, pid_start = process_identity()
     return run_row(
         run_id,
