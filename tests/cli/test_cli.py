@@ -231,6 +231,13 @@ def test_experiments_and_settings(cli_project: Path) -> None:
     by_name = {s["name"]: s for s in settings}
     assert by_name["flush_interval"]["value"] == 2.0 and by_name["flush_interval"]["source"] == "env"
     assert by_name["experiment"]["source"] == "file"
+    secret = run_keel(
+        "settings",
+        "--json",
+        cwd=cli_project,
+        env={"KEEL_DB_URL": "postgresql+psycopg://u:hunter2@db:5432/keel"},
+    )
+    assert "hunter2" not in secret.stdout and "u:***@db" in secret.stdout  # never print a password
     (cli_project / "keel.yaml").write_text("settings:\n  flush_intervall: 3\n")
     broken = run_keel("settings", cwd=cli_project)
     assert broken.returncode == 2

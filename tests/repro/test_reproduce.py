@@ -87,7 +87,9 @@ def test_a_seeded_stage_reproduces_identical_twice(project: Path) -> None:
         again["tags"]["keel.reproduces"] == run_id and again["tags"]["keel.reproduce.verdict"] == "identical"
     )
     # the reproduction records the code it ran (the commit, in its worktree) and the same inputs
-    same = json.loads(run_keel("env", "diff", run_id, report["reproductions"][0], "--json", cwd=project).stdout)
+    same = json.loads(
+        run_keel("env", "diff", run_id, report["reproductions"][0], "--json", cwd=project).stdout
+    )
     assert same["sections"]["code"] == [] and same["sections"]["data"] == []
     assert same["sections"]["params"] == [] and same["sections"]["seeds"] == []
     worktrees = git(project, "worktree", "list")

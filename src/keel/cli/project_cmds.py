@@ -57,7 +57,7 @@ def settings(as_json: bool) -> None:
     rows = [
         {
             "name": s.name,
-            "value": resolved.values[s.name],
+            "value": _redacted(s.name, resolved.values[s.name]),
             "source": resolved.sources[s.name],
             "env": s.env,
             "help": s.help,
@@ -76,9 +76,14 @@ def settings(as_json: bool) -> None:
     out.print(table)
 
 
-def _show(name: str, value: object) -> str:
-    if name == "db_url" and isinstance(value, str) and value:
+def _redacted(name: str, value: object) -> object:
+    """A setting's value as shown (table and JSON alike): passwords in URLs are masked."""
+    if isinstance(value, str) and "://" in value:
         from keel.store.database import redact
 
         return redact(value)
+    return value
+
+
+def _show(name: str, value: object) -> str:
     return str(value)
