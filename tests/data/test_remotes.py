@@ -219,6 +219,21 @@ def test_s3_remote_push_clone_pull(repo: Path, tmp_path: Path, s3_endpoint: str)
     assert _tree_bytes(teammate / "data" / "raw") == _tree_bytes(repo / "data" / "raw")
     verified = run_keel("data", "verify", "--remote", "--json", cwd=teammate, env=S3_ENV)
     assert json.loads(verified.stdout)["ok"]
+    # a bucket that does not exist is the remote's problem, said in one line (exit 6)
+    missing = run_keel(
+        "remote",
+        "add",
+        "gone",
+        "s3://no-such-bucket/keel",
+        "-o",
+        f"endpoint_url={s3_endpoint}",
+        cwd=repo,
+        env=S3_ENV,
+    )
+    assert missing.returncode == 0, missing.stderr
+    refused = run_keel("push", "-r", "gone", cwd=repo, env=S3_ENV)
+    assert refused.returncode == 6, refused.stderr
+    assert "the bucket does not exist" in refused.stderr and "internal error" not in refused.stderr
 
 
 def test_s3_wrong_credentials_and_unreachable_endpoint(repo: Path, strict_s3_endpoint: str) -> None:

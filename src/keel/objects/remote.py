@@ -177,8 +177,13 @@ class FsspecRemote:
             yield
         except KeelError:
             raise
-        except FileNotFoundError:
-            raise
+        except FileNotFoundError as exc:
+            text = _first_line(exc).lower()
+            if "bucket" in text and ("does not exist" in text or "nosuchbucket" in text):
+                raise RemoteUnavailable(
+                    f"Remote {self.name} ({self.url}): the bucket does not exist; create it or fix the URL."
+                ) from None
+            raise  # a missing object: the caller decides what that means
         except PermissionError as exc:
             raise RemoteUnavailable(
                 f"Remote {self.name} ({self.url}) refused access: {_first_line(exc)}; check the credentials "
