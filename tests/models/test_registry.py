@@ -273,3 +273,36 @@ def test_gc_keeps_registered_packages_and_frees_deleted_ones(project: Path) -> N
     freed = json.loads(run_keel("gc", "--json", "--workspace-only", cwd=project, env=env).stdout)
     assert freed["deleted"] >= 2  # the first package's tree and its own manifest
     assert keel.load_model(f"doubler/{second.version}").predict(frame)[0] == 2.0
+
+
+def test_push_and_pull_share_model_packages_and_artifacts(
+    project: Path, iris: Any, iris_pipeline: Any, tmp_path: Path
+) -> None:
+    """A teammate on the same metadata store loads a model once `keel pull` brought its package."""
+    import shutil
+
+    X, _ = iris
+    with keel.start_run(experiment="iris"):
+        keel.log_model(iris_pipeline, "iris", input_example=X.head())
+        keel.log_text("notes", "notes.txt")
+    keel.flush()
+    assert run_keel("remote", "add", "team", str(tmp_path / "remote"), cwd=project).returncode == 0
+    pushed = run_keel("push", "--json", cwd=project)
+    assert pushed.returncode == 0, pushed.stderr
+    assert json.loads(pushed.stdout)["transferred"] >= 4  # the package tree, its files, the artifact
+    teammate = tmp_path / "teammate"
+    teammate.mkdir()
+    shutil.copy(project / "keel.yaml", teammate / "keel.yaml")
+    env = {"KEEL_DB_URL": f"sqlite:///{project / '.keel' / 'keel.db'}"}
+    code = (
+        "import keel; print(keel.load_model('iris/1').predict([" + json.dumps(X.iloc[0].to_dict()) + "])[0])"
+    )
+    from tests.conftest import run_python
+
+    before = run_python(code, cwd=teammate, env=env)
+    assert before.returncode != 0 and "keel pull" in before.stderr
+    pulled = run_keel("pull", "--json", cwd=teammate, env=env)
+    assert pulled.returncode == 0, pulled.stderr
+    after = run_python(code, cwd=teammate, env=env)
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.strip() == str(iris_pipeline.predict(X.head(1))[0])

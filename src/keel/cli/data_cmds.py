@@ -381,14 +381,18 @@ def remote_remove(name: str) -> None:
 @click.option("-r", "--remote", "remote_name", help="Remote to push to (default: the default remote).")
 @json_option
 def push(paths: tuple[str, ...], remote_name: str | None, as_json: bool) -> None:
-    """Send the objects of tracked data (all, or PATHS) that the remote lacks, in parallel.
-    Safe to interrupt: rerun it to send the rest."""
+    """Send the objects of tracked data (all, or PATHS) that the remote lacks, in parallel;
+    without PATHS also every registered model package and run artifact, so teammates can
+    load the models and read the runs. Safe to interrupt: rerun it to send the rest."""
+    from keel.data.references import shared_objects
     from keel.data.remotes import connect
     from keel.data.status import selected
     from keel.data.transfer import push as push_objects
 
     ctx = _ctx()
     versions = selected(ctx, list(paths) or None)
+    if not paths:
+        versions = versions + shared_objects(ctx, local_only=True)
     target = connect(ctx.workspace, remote_name)
     with progress_bars(not as_json) as start:
         result = push_objects(
@@ -414,7 +418,8 @@ def push(paths: tuple[str, ...], remote_name: str | None, as_json: bool) -> None
 @json_option
 def pull(paths: tuple[str, ...], remote_name: str | None, force: bool, as_json: bool) -> None:
     """Fetch the objects of tracked data (all, or PATHS) that the local store lacks, then
-    check the data out into the workspace."""
+    check the data out into the workspace; without PATHS also the registered model packages
+    (run artifacts are fetched when read)."""
     from keel.data.checkout import data_checkout
     from keel.data.remotes import connect
     from keel.data.status import selected
@@ -424,6 +429,11 @@ def pull(paths: tuple[str, ...], remote_name: str | None, force: bool, as_json: 
     versions = selected(ctx, list(paths) or None)
     source = connect(ctx.workspace, remote_name)
     with progress_bars(not as_json) as start:
+        if not paths:
+            from keel.data.lockfile import TrackedPath
+            from keel.data.references import model_packages
+
+            versions = versions + [TrackedPath(label, oid, "dir", 0, 0) for oid, label in model_packages(ctx)]
         result = fetch(
             ctx, source, versions, force=force, progress_start=lambda n: start(f"pull ← {source.name}", n)
         )

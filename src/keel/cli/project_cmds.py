@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,10 +55,10 @@ def settings(as_json: bool) -> None:
     except NotFound:
         resolved = Settings.resolve(os.environ)
         root = "(no project here: environment and defaults only)"
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": s.name,
-            "value": _redacted(s.name, resolved.values[s.name]),
+            "value": _redacted(resolved.values[s.name]),
             "source": resolved.sources[s.name],
             "env": s.env,
             "help": s.help,
@@ -69,21 +70,17 @@ def settings(as_json: bool) -> None:
         return
     table = new_table("setting", "value", "from", "environment variable")
     for row in rows:
-        table.add_row(row["name"], escape(_show(row["name"], row["value"])), row["source"], row["env"])
+        table.add_row(row["name"], escape(str(row["value"])), row["source"], row["env"])
     out = console()
     if root:
         out.print(f"[dim]{root}[/dim]")
     out.print(table)
 
 
-def _redacted(name: str, value: object) -> object:
+def _redacted(value: object) -> object:
     """A setting's value as shown (table and JSON alike): passwords in URLs are masked."""
     if isinstance(value, str) and "://" in value:
         from keel.store.database import redact
 
         return redact(value)
     return value
-
-
-def _show(name: str, value: object) -> str:
-    return str(value)

@@ -110,3 +110,20 @@ def all_references(ctx: DataContext, workspace_only: bool = False) -> References
     for oid, label in model_packages(ctx):
         refs.add_version(ctx, TrackedPath(label, oid, "dir", 0, 0))
     return refs
+
+
+def shared_objects(ctx: DataContext, *, local_only: bool) -> list[TrackedPath]:
+    """What `keel push` and `keel pull` share besides tracked data: every registered model
+    package (a tree) and every object a run refers to (artifacts, diffs, package lists).
+    ``local_only``: only those the local store holds (what can be pushed)."""
+    found: list[TrackedPath] = []
+    seen: set[str] = set()
+    for oid, label in model_packages(ctx):
+        if oid not in seen and (not local_only or ctx.store.exists(oid)):
+            seen.add(oid)
+            found.append(TrackedPath(label, oid, "dir", 0, 0))
+    for oid, where in run_objects(ctx):
+        if oid not in seen and (not local_only or ctx.store.exists(oid)):
+            seen.add(oid)
+            found.append(TrackedPath(where, oid, "file", 0, 0))
+    return found
