@@ -299,8 +299,16 @@ def test_push_and_pull_share_model_packages_and_artifacts(
     )
     from tests.conftest import run_python
 
-    before = run_python(code, cwd=teammate, env=env)
+    loaded = run_python(code, cwd=teammate, env=env)  # loading fetches the package from the remote
+    assert loaded.returncode == 0, loaded.stderr
+    shutil.rmtree(teammate / ".keel" / "objects")
+    (teammate / "keel.yaml").write_text(
+        (teammate / "keel.yaml").read_text().replace("remotes:", "old_remotes:")
+    )
+    (teammate / "keel.yaml").write_text((project / "keel.yaml").read_text().split("remotes:")[0])
+    before = run_python(code, cwd=teammate, env=env)  # no remote configured: it says what to do
     assert before.returncode != 0 and "keel pull" in before.stderr
+    shutil.copy(project / "keel.yaml", teammate / "keel.yaml")
     pulled = run_keel("pull", "--json", cwd=teammate, env=env)
     assert pulled.returncode == 0, pulled.stderr
     after = run_python(code, cwd=teammate, env=env)

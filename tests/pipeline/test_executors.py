@@ -65,6 +65,12 @@ def test_the_pipeline_on_a_dask_cluster_with_postgresql(tmp_path: Path, pg_url: 
     from tests.pipeline.conftest import STAGES
 
     where = "  where:\n    cmd: pwd > reports/where.txt\n    deps: [reports/metrics.json]\n    outs: [reports/where.txt]\n"
+    # a stage's own env reaches the worker; what the command stores (an artifact) reaches the remote
+    where += (
+        "  greet:\n    cmd: python -c \"import os, keel; keel.log_text(os.environ['GREETING'], 'greeting.txt'); "
+        "open('reports/greet.txt', 'w').write(os.environ['GREETING'])\"\n"
+        "    deps: [reports/metrics.json]\n    outs: [reports/greet.txt]\n    env: {GREETING: hello from the stage}\n"
+    )
     project = make_pipeline_project(tmp_path / "proj", STAGES + where)
     env = {"KEEL_DB_URL": pg_url}
     assert run_keel("remote", "add", "origin", str(tmp_path / "remote"), cwd=project).returncode == 0
@@ -76,7 +82,9 @@ def test_the_pipeline_on_a_dask_cluster_with_postgresql(tmp_path: Path, pg_url: 
         "train": "ran",
         "evaluate": "ran",
         "where": "ran",
+        "greet": "ran",
     }
+    assert (project / "reports" / "greet.txt").read_text() == "hello from the stage"
     assert "keel-dask-stage-" in (project / "reports" / "where.txt").read_text()  # it ran on a worker
     # Outputs made on the workers are back in the project.
     assert json.loads((project / "reports" / "metrics.json").read_text()) == {"score": 1.0, "rows": 3}
@@ -93,5 +101,11 @@ def test_the_pipeline_on_a_dask_cluster_with_postgresql(tmp_path: Path, pg_url: 
     )
     train = next(r for r in stage_runs if r["name"] == "train")
     assert train["metrics"] == {"rows_seen": 3.0}  # logged from the worker into PostgreSQL
+    greet = next(r for r in stage_runs if r["name"] == "greet")
+    shown = json.loads(run_keel("runs", "show", greet["id"], "--json", cwd=project, env=env).stdout)
+    artifact = next(a for a in shown["artifacts"] if a["name"] == "greeting.txt")
+    assert any(
+        artifact["oid"][2:] in p.name for p in (tmp_path / "remote").rglob("*")
+    )  # pushed by the worker
     again = run_keel("run", "--executor", "dask-local", "--json", cwd=project, env=env, timeout=300)
     assert {s["state"] for s in json.loads(again.stdout)["stages"]} == {"unchanged"}

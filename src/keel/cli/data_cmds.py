@@ -419,7 +419,7 @@ def push(paths: tuple[str, ...], remote_name: str | None, as_json: bool) -> None
 def pull(paths: tuple[str, ...], remote_name: str | None, force: bool, as_json: bool) -> None:
     """Fetch the objects of tracked data (all, or PATHS) that the local store lacks, then
     check the data out into the workspace; without PATHS also the registered model packages
-    (run artifacts are fetched when read)."""
+    (loading a model fetches its package from the default remote by itself, too)."""
     from keel.data.checkout import data_checkout
     from keel.data.remotes import connect
     from keel.data.status import selected

@@ -127,7 +127,37 @@ def load_model(ref: str | ModelRef, *, session: Session | None = None) -> KeelMo
     return load_package(active, version)
 
 
+def ensure_package(session: Session, version: ModelVersion) -> None:
+    """Fetch ``version``'s package from the project's default remote when the local store
+    lacks it (registered on another machine or a Dask worker); without a remote, leave it:
+    loading then says what is missing."""
+    from keel.core.errors import InvalidInput, NotFound
+    from keel.data.checkout import missing_objects
+    from keel.data.context import open_data
+    from keel.data.lockfile import TrackedPath
+
+    tracked = TrackedPath(f"model {version.ref}", version.package_oid, "dir", 0, 0)
+    ctx = open_data(workspace=session.workspace)
+    try:
+        try:
+            if not missing_objects(ctx, tracked):
+                return
+        except NotFound:
+            pass  # the package's tree itself is missing
+        from keel.data.remotes import connect
+        from keel.data.transfer import fetch
+
+        try:
+            remote = connect(session.workspace)
+        except (NotFound, InvalidInput):
+            return
+        fetch(ctx, remote, [tracked])
+    finally:
+        ctx.close()
+
+
 def load_package(session: Session, version: ModelVersion) -> KeelModel:
+    ensure_package(session, version)
     with unpacked(session.objects, version.package_oid) as (package, folder):
         flavor = flavor_named(package.flavor)
         require(flavor, list(package.manifest.get("requirements") or []))
@@ -140,6 +170,7 @@ def load_package(session: Session, version: ModelVersion) -> KeelModel:
 def package_of(ref: str | ModelRef, *, session: Session | None = None) -> tuple[ModelVersion, Package]:
     active = session_or_default(session)
     version = get_model_version(ref, session=active)
+    ensure_package(active, version)
     return version, read_manifest(active.objects, version.package_oid)
 
 

@@ -79,7 +79,12 @@ class DaskExecutor:
             "cmd": job.cmd,
             "wdir": job.wdir,
             "env": {
-                k: v for k, v in job.env.items() if k.startswith("KEEL_") or k in ("PATH", "PYTHONUNBUFFERED")
+                **{
+                    k: v
+                    for k, v in job.env.items()
+                    if k.startswith("KEEL_") or k in ("PATH", "PYTHONUNBUFFERED")
+                },
+                **job.declared_env,
             },
             "inputs": [i.to_dict() for i in job.inputs],
             "outs": list(job.outs),

@@ -74,6 +74,10 @@ def run_stage(payload: dict[str, Any]) -> dict[str, Any]:
                 if (scratch / out).exists():
                     versions.append(snapshot_path(data, out))
             push(data, remote, versions)
+            # What the command stored itself (model packages, artifacts) lives in this scratch
+            # store: send it too, so the driver and teammates can read it.
+            made = [TrackedPath("object", oid, "file", 0, 0) for oid in data.store.iter_oids()]
+            push(data, remote, made)
             result["outputs"] = {
                 v.path: {"path": v.path, "oid": v.oid, "kind": v.kind, "size": v.size, "files": v.files}
                 for v in versions

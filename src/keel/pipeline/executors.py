@@ -34,6 +34,8 @@ class StageJob:
     inputs: tuple[DatasetVersion, ...]  # dependency versions (for executors that ship them)
     outs: tuple[str, ...]  # project-relative outputs to bring back
     logs: Path  # a folder for stdout.log / stderr.log
+    #: the stage's own ``env:`` (also in ``env``): what a remote executor must forward
+    declared_env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -475,6 +475,7 @@ class PipelineRunner:
                     self._shipped_inputs(stage, evaluation),
                     stage.all_outs,
                     Path(scratch),
+                    dict(stage.env),
                 )
                 outcome = self.executor.run(job)
                 run.log_artifact(outcome.stdout, "stdout.log")
