@@ -41,7 +41,7 @@ from keel.core.errors import Conflict, KeelError, NotFound
 from keel.core.hashing import hash_bytes
 from keel.core.workspace import Workspace
 from keel.core.yaml_file import safe_load
-from keel.data.add import snapshot_path
+from keel.data.add import ensure_gitignored, snapshot_path
 from keel.data.checkout import checkout_path
 from keel.data.context import DataContext, open_data
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
@@ -575,6 +575,8 @@ class PipelineRunner:
         if not self.record_lock:
             return
         with update_lock(self.root) as lock:
+            # outputs are versioned in keel.lock, like `keel data add`'s data: not in git
+            ensure_gitignored(self.root, list(outs))
             stages = lock.extra.setdefault("stages", {})
             stages[stage.name] = {
                 "key": evaluation.key,
