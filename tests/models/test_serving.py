@@ -62,7 +62,12 @@ def test_predict_formats_errors_and_endpoints(iris_project: Path, iris: Any, iri
             json=[{**ROW, "sepal length (cm)": "tall", "petal width (cm)": None, "extra": 1}],
         )
         assert wrong.status_code == 422
-        assert [e["field"] for e in wrong.json()["error"]["details"]["errors"]] == ["extra"]
+        # every problem at once: the unexpected column and the values of the others
+        assert [e["field"] for e in wrong.json()["error"]["details"]["errors"]] == [
+            "extra",
+            "sepal length (cm)",
+            "petal width (cm)",
+        ]
         typed = httpx.post(
             f"{base}/predict", json=[{**ROW, "sepal length (cm)": "tall", "petal width (cm)": None}]
         )

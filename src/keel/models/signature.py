@@ -182,11 +182,11 @@ def conform(frame: pd.DataFrame, signature: Signature) -> pd.DataFrame:
     for name in given:
         if name not in names:
             errors.append({"field": name, "error": "unexpected column (the model does not take it)"})
-    if errors:
-        raise _invalid(errors, signature)
     frame = frame.rename(columns=str)
     out: dict[str, Any] = {}
     for column in signature.inputs:
+        if column.name not in given:
+            continue  # reported above; the other columns are still checked, all at once
         series = frame[column.name]
         missing = series.isna().to_numpy()
         if missing.any() and not column.nullable:
