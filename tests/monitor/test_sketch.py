@@ -267,3 +267,22 @@ def test_a_million_rows_by_twenty_columns_sketch_quickly() -> None:
     started = time.perf_counter()
     sketch_table(frame)
     assert time.perf_counter() - started < 2.0  # ~0.5 s on two cores; generous for loaded machines
+
+
+def test_whole_float_categories_keep_their_keys_whatever_else_the_sample_holds() -> None:
+    import pandas as pd
+
+    from keel.monitor.drift import detect_drift
+    from keel.monitor.sketch import sketch_table
+
+    reference = pd.DataFrame({"rating": [1.0, 2.0, 3.0] * 1000})
+    current = pd.DataFrame({"rating": [1.0, 2.0, 3.0] * 1000 + [2.5]})
+    sketch = sketch_table(reference, kinds={"rating": "categorical"})
+    assert set(sketch.columns["rating"].categories) == {"1", "2", "3"}
+    assert set(sketch_table(current, kinds={"rating": "categorical"}).columns["rating"].categories) == {
+        "1",
+        "2",
+        "3",
+        "2.5",
+    }
+    assert not detect_drift(sketch, current).columns[0].drifted

@@ -59,9 +59,9 @@ def monitor_model(
     version = get_model_version(parse_model_ref(ref), session=session)
     model = load_package(session, version)
     base = (
-        file_reference(workspace, session, reference)
+        file_reference(workspace, session, reference, options.kinds)
         if reference
-        else model_reference(session, version, model)
+        else model_reference(session, version, model, options.kinds)
     )
     traffic = load_traffic(workspace, version.name, parse_since(since))
     if traffic.rows == 0:

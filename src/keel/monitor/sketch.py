@@ -381,9 +381,12 @@ def category_counts(series: pd.Series) -> tuple[list[str], npt.NDArray[np.int64]
     index = counts.index
     if index.dtype.kind == "f" and len(index):
         numbers = np.asarray(index, dtype=np.float64)
-        if bool(np.all((numbers == np.round(numbers)) & (np.abs(numbers) < _INTEGRAL_LIMIT))):
-            index = pd.Index(numbers.astype(np.int64))
-    keys = index.astype(str)
+        whole = (numbers == np.round(numbers)) & (np.abs(numbers) < _INTEGRAL_LIMIT)
+        # value by value: 2.0 is "2" whatever else the sample holds, so keys match across samples
+        as_ints = np.where(whole, numbers, 0).astype(np.int64).astype(str)
+        keys = pd.Index(np.where(whole, as_ints, numbers.astype(str)))
+    else:
+        keys = index.astype(str)
     tallies = np.asarray(counts.to_numpy(), dtype=np.int64)
     if not keys.is_unique:
         summed = pd.Series(tallies, index=keys).groupby(level=0, sort=False).sum()
