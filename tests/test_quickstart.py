@@ -99,6 +99,10 @@ def test_quickstart_versions_data_runs_the_pipeline_and_sweeps(
         assert first.to_version in (2, 3, 4) and "best sweep accuracy" in (first.reason or "")
         assert retrained.to_version == 6 and "monitor wine-drift" in (retrained.reason or "")
         assert production.run_id in {u["id"] for u in [registry.lineage("wine@production")["run"]]}
+        # lineage reaches the prepare run through the file inside the folder it wrote
+        upstream = registry.lineage("wine/1")["upstream"]
+        assert [u["name"] for u in upstream] == ["prepare"]
+        assert upstream[0]["produced"][0]["path"] == "data/processed/train.csv"
         # the checks ran in the pipeline, and stopped the deliberately weak model (version 5)
         from keel.store.check_repo import latest_result, list_results
         from keel.tracking.session import get_session

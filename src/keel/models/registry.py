@@ -285,7 +285,7 @@ def delete_version(name: str, version: int | str, *, session: Session | None = N
 def lineage(ref: str | ModelRef, *, session: Session | None = None) -> dict[str, Any]:
     """Where a model version came from: its run (params, metrics, git commit, environment), the
     dataset versions the run read, and the runs that produced those datasets, recursively."""
-    from keel.store.run_query import dataset_producers
+    from keel.store.run_query import dataset_producers, folder_producers
     from keel.tracking.queries import get_run
 
     active = session_or_default(session)
@@ -315,19 +315,49 @@ def lineage(ref: str | ModelRef, *, session: Session | None = None) -> dict[str,
             continue
         with active.db.read() as conn:
             producers = dataset_producers(conn, oids)
+            # an input inside a folder another run wrote (data/processed/train.csv of data/processed)
+            for dataset in current.inputs:
+                if dataset.oid not in producers:
+                    for run_id, folder, folder_oid in folder_producers(conn, dataset.path):
+                        if _holds(active, folder_oid, dataset.path[len(folder) + 1 :], dataset.oid):
+                            producers.setdefault(dataset.oid, []).append(run_id)
         for oid, run_ids in producers.items():
-            for producer_id in run_ids:
+            # the run that made it first; later ones restored or remade the same content
+            for producer_id in run_ids[:1]:
                 if producer_id in seen:
                     continue
                 seen.add(producer_id)
                 producer = get_run(producer_id, session=active)
                 summary = _run_summary(producer)
-                summary["produced"] = [d.to_dict() for d in producer.outputs if d.oid == oid]
+                summary["produced"] = [d.to_dict() for d in producer.outputs if d.oid == oid] or [
+                    d.to_dict() for d in current.inputs if d.oid == oid
+                ]
                 summary["for_run"] = current.id
                 upstream.append(summary)
                 frontier.append(producer)
     result["upstream"] = upstream
     return result
+
+
+def _holds(session: Session, tree_oid: str, relative: str, oid: str) -> bool:
+    """Whether the folder version ``tree_oid`` holds ``relative`` with content ``oid``."""
+    from keel.core.errors import KeelError
+    from keel.objects.trees import Trees
+
+    trees = Trees(session.objects)
+    current = tree_oid
+    parts = relative.split("/")
+    try:
+        for depth, part in enumerate(parts):
+            entry = next((e for e in trees.get(current) if e.name == part), None)
+            if entry is None:
+                return False
+            if depth == len(parts) - 1:
+                return entry.oid == oid
+            current = entry.oid
+    except (KeelError, OSError):
+        return False  # the folder's trees are not here: no claim
+    return False
 
 
 def _run_summary(run: Any) -> dict[str, Any]:

@@ -441,3 +441,24 @@ def dataset_producers(conn: Connection, oids: Sequence[str]) -> dict[str, list[s
     for oid, run_id in conn.execute(query):
         found.setdefault(oid, []).append(run_id)
     return found
+
+
+def folder_producers(conn: Connection, path: str) -> list[tuple[str, str, str]]:
+    """(run id, folder, folder version id) of runs (not deleted) that output a folder holding
+    ``path`` (e.g. ``data/processed`` for ``data/processed/train.csv``), oldest first."""
+    parts = path.split("/")
+    prefixes = ["/".join(parts[:n]) for n in range(1, len(parts))]
+    if not prefixes:
+        return []
+    query = (
+        select(run_datasets.c.run_id, run_datasets.c.path, run_datasets.c.oid)
+        .join(runs, runs.c.id == run_datasets.c.run_id)
+        .where(
+            run_datasets.c.path.in_(prefixes),
+            run_datasets.c.direction == "output",
+            run_datasets.c.kind == "dir",
+            runs.c.deleted_at.is_(None),
+        )
+        .order_by(runs.c.start_time)
+    )
+    return [(row.run_id, row.path, row.oid) for row in conn.execute(query)]
