@@ -51,3 +51,15 @@ def test_sweep_runs_the_grid_and_shares_upstream(pipeline_project: Path) -> None
 def test_sort_by_an_unknown_metric(pipeline_project: Path) -> None:
     result = run_keel("run", "--set", "train.lr=0.1", "--sort", "-metrics.nope", cwd=pipeline_project)
     assert result.returncode == 2 and "no stage logged a metric 'nope'" in result.stderr
+
+
+def test_a_failed_point_says_where_and_why(pipeline_project: Path) -> None:
+    train = pipeline_project / "src" / "train.py"
+    train.write_text(train.read_text() + "\nif params['lr'] > 1: raise SystemExit('lr too large')\n")
+    result = run_keel("run", "--set", "train.lr=0.1,5", "--json", cwd=pipeline_project)
+    assert result.returncode == 1
+    points = {p["overrides"]["train.lr"]: p for p in json.loads(result.stdout)["points"]}
+    assert points[0.1]["ok"] and points[0.1]["error"] is None
+    assert not points[5]["ok"] and points[5]["error"] == "train: exit code 1"
+    text = run_keel("run", "--set", "train.lr=5", cwd=pipeline_project)
+    assert "failed at train: exit code 1" in text.stdout

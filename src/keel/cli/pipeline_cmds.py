@@ -178,6 +178,9 @@ def _print_sweep(result: Any, sort_key: str | None) -> None:
             "ok" if row["ok"] else "[red]failed[/red]",
         )
     out.print(table)
+    for row in rows:
+        if row.get("error"):
+            out.print(f"[red]{(row['run_id'] or '')[:8]} failed at {escape(row['error'])}[/red]")
     out.print(f"[dim]{len(rows)} combination(s); shared stages ran once (the run cache restored them).[/dim]")
 
 

@@ -53,6 +53,16 @@ def quickstart(directory: Path, quiet: bool) -> None:
     if result.reproduction:
         out.print(f"Training run {str(result.reproduced_run)[:12]} was reproduced: {result.reproduction}.")
     out.print("\n[bold]Look at it[/bold]")
+    import os
+    import shutil
+    import sys
+
+    here = os.path.dirname(sys.executable)
+    found = shutil.which("keel")
+    if found is None or os.path.dirname(os.path.realpath(found)) != os.path.realpath(here):
+        out.print(
+            f"  $ source {escape(os.path.join(here, 'activate'))}   [dim]# puts this keel on your PATH[/dim]"
+        )
     best = result.sweep_rows[0]["run_id"] if result.sweep_rows else result.pipeline_run
     for line in (
         f"cd {result.root}",

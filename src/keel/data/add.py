@@ -103,17 +103,25 @@ def add_paths(
 
 
 def ensure_gitignored(root: Path, rels: list[str]) -> None:
-    """Add ``/path`` lines for tracked data to the project's .gitignore (once)."""
+    """Add ``/path`` lines for tracked data to the project's .gitignore (once). Processes that
+    add at the same moment take turns (a lock file), so no line is lost and no write fails."""
+    import fcntl
+    import os
+
     path = root / ".gitignore"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    wanted = [f"/{rel}" for rel in rels if f"/{rel}" not in lines]
-    if not wanted:
-        return
-    if GITIGNORE_HEADER not in lines:
-        if lines and lines[-1].strip():
-            lines.append("")
-        lines.append(GITIGNORE_HEADER)
-    lines.extend(wanted)
-    tmp = path.with_name(".gitignore.keel-tmp")
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    state = root / ".keel"
+    state.mkdir(exist_ok=True)
+    with open(state / "gitignore.lock", "a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        wanted = [f"/{rel}" for rel in rels if f"/{rel}" not in lines]
+        if not wanted:
+            return
+        if GITIGNORE_HEADER not in lines:
+            if lines and lines[-1].strip():
+                lines.append("")
+            lines.append(GITIGNORE_HEADER)
+        lines.extend(wanted)
+        tmp = path.with_name(f".gitignore.{os.getpid()}.keel-tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.replace(path)

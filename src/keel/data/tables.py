@@ -7,6 +7,7 @@ path, so the row order is stable). Writes are atomic: a temporary file renamed i
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,7 @@ def write_table(frame: Any, path: Path) -> None:
     """Write atomically (a temporary file renamed into place): no partial output on failure."""
     suffix = table_suffix(path, "Output")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.keel-tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.keel-tmp")
     try:
         if suffix in (".csv", ".tsv"):
             frame.to_csv(tmp, index=False, sep="\t" if suffix == ".tsv" else ",")

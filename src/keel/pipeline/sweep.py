@@ -71,8 +71,16 @@ class SweepResult:
             metrics: dict[str, float] = {}
             for stage in point.stages.values():
                 metrics.update(stage.metrics)
+            failed = next((st for st in point.stages.values() if st.state == "failed"), None)
+            error = f"{failed.name}: {failed.reason}" if failed is not None else None
             rows.append(
-                {"run_id": point.run_id, "overrides": point.overrides, "metrics": metrics, "ok": point.ok}
+                {
+                    "run_id": point.run_id,
+                    "overrides": point.overrides,
+                    "metrics": metrics,
+                    "ok": point.ok,
+                    "error": error,
+                }
             )
         if sort_key:
             descending = sort_key.startswith("-")

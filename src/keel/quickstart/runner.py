@@ -175,6 +175,15 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     )
     _monitor(workspace, result, say)
     _reproduce(workspace, report, result, say)
+    if result.git_commit:
+        _git(root, "add", "-A")
+        _git(
+            root,
+            "commit",
+            "-q",
+            "-m",
+            "Keel quickstart: the pipeline's state (keel.lock) and the monitor rule",
+        )
     return result
 
 
@@ -355,6 +364,7 @@ def _serve_and_query(root: Path, say: Say) -> tuple[int, int]:
             say(
                 f"        $ curl -X POST {base}/predict -d '[{{...one wine...}}]'  →  class {first['prediction']}"
             )
+        say(f"        {answered} test wines sent, each with its true class as feedback (POST /feedback)")
         # Then the world changes: the same wines, measured by a miscalibrated instrument.
         drifted = features.copy()
         for column in example.DRIFTED_COLUMNS:
