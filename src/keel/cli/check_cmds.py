@@ -338,7 +338,9 @@ def _error_report(kind: str, spec: str, subject: str, exc: Exception) -> CheckRe
 
 @check.command("history")
 @click.argument("subject", required=False)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
+@click.option(
+    "-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show."
+)
 @json_option
 def history(subject: str | None, limit: int, as_json: bool) -> None:
     """Recorded check results, newest first (SUBJECT: a data path or NAME/VERSION)."""

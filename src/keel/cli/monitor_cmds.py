@@ -280,7 +280,9 @@ def watch_cmd(names: tuple[str, ...], every: str, times: int | None) -> None:
 
 @monitor.command("history")
 @click.argument("name", required=False)
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show.")
+@click.option(
+    "-n", "--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Rows to show."
+)
 @json_option
 def history(name: str | None, limit: int, as_json: bool) -> None:
     """What the monitors decided, newest first: fired or not, the outcome and the reason."""
