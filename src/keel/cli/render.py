@@ -55,7 +55,7 @@ def new_table(*columns: str, title: str | None = None, fixed: int = 0) -> Table:
 
 
 #: Widest cell of an optional column in a one-line table (see new_table).
-EXTRA_WIDTH = 18
+EXTRA_WIDTH = 30
 
 
 def emit_json(data: Any) -> None:
