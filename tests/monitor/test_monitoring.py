@@ -189,8 +189,11 @@ def test_drift_report_history_gauges_and_a_rule_that_retrains(
     assert production["version"] == 2
     again = json.loads(run_keel("monitor", "run", "--json", cwd=served_project, timeout=300).stdout)
     assert again[0]["outcome"] == "cooldown"
+    watched = run_keel("monitor", "watch", "--every", "1s", "--times", "2", cwd=served_project, timeout=300)
+    assert watched.returncode == 0, watched.stderr
+    assert watched.stdout.count("iris-drift: cooldown") == 2  # two rounds, a second apart
     history = json.loads(run_keel("monitor", "history", "iris-drift", "--json", cwd=served_project).stdout)
-    assert [e["outcome"] for e in history] == ["cooldown", "acted", "dry-run"]
+    assert [e["outcome"] for e in history] == ["cooldown", "cooldown", "cooldown", "acted", "dry-run"]
     runs = json.loads(
         run_keel(
             "runs", "list", "--filter", "attributes.kind = 'monitor'", "--json", cwd=served_project
