@@ -115,7 +115,9 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
             RuleResult(
                 "not_null",
                 nulls == 0,
-                f"{name}: {nulls:,} of {rows:,} values are null" if nulls else f"{name}: no nulls",
+                f"{name}: {nulls:,} of {rows:,} values ({nulls / rows:.2%}) are null"
+                if nulls
+                else f"{name}: no nulls",
                 name,
                 nulls,
                 rows,
