@@ -64,6 +64,10 @@ def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) ->
             ("check", "compare", "data/served.csv", "--reference", "data/train.csv", "--columns", "nope"),
             "nope",
         ),
+        (
+            ("check", "compare", "data/served.csv", "--reference", "data/train.csv", "--columns", ","),
+            "names no column",
+        ),
     ):
         result = run_keel(*args, cwd=project)
         assert result.returncode == 2, (args, result.stdout, result.stderr)

@@ -234,6 +234,11 @@ def test_cli_infer_check_junit_json_and_history(project: Path, orders: pd.DataFr
     history = run_keel("check", "history", "data/orders.csv", "--json", cwd=project)
     statuses = [r["status"] for r in json.loads(history.stdout)]
     assert statuses == ["failed", "passed"]
+    however = run_keel("check", "history", "./data/../data/orders.csv", "--json", cwd=project)
+    assert [r["status"] for r in json.loads(however.stdout)] == [
+        "failed",
+        "passed",
+    ]  # one path, however written
     shown = run_keel("runs", "show", body["run_id"], "--json", cwd=project)
     assert shown.returncode == 0
     run = json.loads(shown.stdout)

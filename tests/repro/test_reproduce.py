@@ -170,6 +170,8 @@ def test_what_cannot_be_reproduced_says_why(project: Path, tmp_path: Path) -> No
     assert "Traceback" not in result.stderr
     assert run_keel("reproduce", "nope", cwd=project).returncode == 2
     assert run_keel("reproduce", "abcdef12", cwd=project).returncode == 3
+    unknown = run_keel("env", "diff", runs[0]["id"], "abcdef12", cwd=project)
+    assert unknown.returncode == 3 and "abcdef12" in unknown.stderr and "Traceback" not in unknown.stderr
     bad = run_keel("reproduce", runs[0]["id"], "--env", "docker", cwd=project)
     assert bad.returncode == 2
     # a run still in progress

@@ -92,7 +92,7 @@ def as_schema(schema: str | Path | dict[str, Any] | DataSchema) -> DataSchema:
     raise InvalidInput(f"A schema is a file path, a mapping or a DataSchema, not {type(schema).__name__}.")
 
 
-def infer_file(data: Path, output: Path | None, workspace: Workspace | None) -> tuple[DataSchema, str, int]:
+def infer_file(data: Path, workspace: Workspace | None) -> tuple[DataSchema, str, int]:
     """Infer the schema of ``data``; return it, its YAML text, and the rows it was inferred from."""
     frame = read_data(data)
     if frame.shape[1] == 0:

@@ -125,7 +125,7 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
                 rules.severity,
             )
         )
-    bad_type = _type_errors(series, rules.type, null)
+    bad_type = type_errors(series, rules.type, null)
     if rules.type is not None:
         result("type", bad_type, f"are not {rules.type}")
     usable = ~null & ~bad_type
@@ -172,7 +172,7 @@ def _check_column(series: pd.Series, rules: ColumnRules, rows: int) -> list[Rule
     return out
 
 
-def _type_errors(series: pd.Series, kind: str | None, null: np.ndarray) -> np.ndarray:
+def type_errors(series: pd.Series, kind: str | None, null: np.ndarray) -> np.ndarray:
     """The mask of non-null values that are not of ``kind`` (vectorized where the dtype allows)."""
     import numpy as np
     import pandas as pd

@@ -31,7 +31,7 @@ Every error names the file, the line and the key.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,6 @@ class ModelSpec:
     label: str
     checks: tuple[ModelCheck, ...]
     source: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def load_model_spec(path: Path) -> ModelSpec:

@@ -134,10 +134,10 @@ class ColumnProfile:
                 kind=str(body["kind"]),
                 rows=int(body["rows"]),
                 nulls=int(body["nulls"]),
-                min=_optional_float(body.get("min")),
-                max=_optional_float(body.get("max")),
-                mean=_optional_float(body.get("mean")),
-                std=_optional_float(body.get("std")),
+                min=optional_float(body.get("min")),
+                max=optional_float(body.get("max")),
+                mean=optional_float(body.get("mean")),
+                std=optional_float(body.get("std")),
                 edges=tuple(float(e) for e in body.get("edges") or ()),
                 counts=tuple(int(c) for c in body.get("counts") or ()),
                 categories={str(k): int(v) for k, v in (body.get("categories") or {}).items()},
@@ -177,7 +177,7 @@ class TableProfile:
             return self.columns[name]
         except KeyError:
             raise InvalidInput(
-                f"Column {name!r} is not in the reference profile; choose from {_listing(self.names)}."
+                f"Column {name!r} is not in the reference profile; choose from {listing(self.names)}."
             ) from None
 
     def to_dict(self) -> dict[str, Any]:
@@ -279,7 +279,7 @@ def column_names(frame: pd.DataFrame) -> list[str]:
     names = [str(c) for c in frame.columns]
     if len(set(names)) != len(names):
         repeated = sorted({n for n in names if names.count(n) > 1})
-        raise InvalidInput(f"The table has more than one column named {_listing(repeated)}; rename them.")
+        raise InvalidInput(f"The table has more than one column named {listing(repeated)}; rename them.")
     return names
 
 
@@ -417,13 +417,13 @@ def _datetime_profile(name: str, series: pd.Series) -> ColumnProfile:
     )
 
 
-def _optional_float(value: Any) -> float | None:
+def optional_float(value: Any) -> float | None:
     if value is None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
 
 
-def _listing(names: list[str], limit: int = 10) -> str:
+def listing(names: list[str], limit: int = 10) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" … ({len(names) - limit} more)" if len(names) > limit else "") if names else "(none)"

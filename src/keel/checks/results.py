@@ -53,8 +53,8 @@ class RuleResult:
             "message": self.message,
             "failing": self.failing,
             "total": self.total,
-            "fraction": _number(self.fraction),
-            "value": _number(self.value),
+            "fraction": finite_or_none(self.fraction),
+            "value": finite_or_none(self.value),
             "samples": self.samples,
         }
 
@@ -106,7 +106,7 @@ class CheckReport:
             "rules": len(self.results),
             "failed": len(self.failures),
             "warned": len(self.warnings),
-            "measured": {k: _number(v) for k, v in self.measured.items()},
+            "measured": {k: finite_or_none(v) for k, v in self.measured.items()},
             "duration": round(self.duration, 4),
             "run_id": self.run_id,
             "results": [r.to_dict() for r in self.results],
@@ -128,7 +128,8 @@ def _xml_text(text: str) -> str:
     return "".join(c if c in "\t\n\r" or ord(c) >= 0x20 else "\ufffd" for c in text)
 
 
-def _number(value: float | None) -> float | None:
+def finite_or_none(value: float | None) -> float | None:
+    """``value`` as a float, or None when it is missing, NaN or infinite (JSON has neither)."""
     if value is None or not math.isfinite(value):
         return None
     return float(value)

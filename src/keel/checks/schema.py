@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,7 +96,6 @@ class DataSchema:
     data: str | None = None
     severity: str = "fail"
     source: str = "<schema>"  # the file it came from
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def column(self, name: str) -> ColumnRules | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -296,12 +295,12 @@ def _infer_column(series: pd.Series, name: str, column_type: Any, plain: Any) ->
 
     import pandas as pd
 
-    from keel.checks.data_check import _type_errors
+    from keel.checks.data_check import type_errors
 
     values = series.dropna()
     null = series.isna().to_numpy()
     kind: str | None = column_type(series)
-    if kind is not None and _type_errors(series, kind, null).any():
+    if kind is not None and type_errors(series, kind, null).any():
         kind = None
     rules: dict[str, Any] = {"type": kind, "nullable": bool(len(values) < len(series))}
     if not len(values):

@@ -106,7 +106,7 @@ def infer(data: Path, output: Path | None, force: bool) -> None:
     from keel.checks.data_api import find_workspace, infer_file
 
     workspace = find_workspace()
-    _, text, rows = infer_file(data, output, workspace)
+    _, text, rows = infer_file(data, workspace)
     if output is not None and str(output) == "-":
         click.echo(text, nl=False)
         return

@@ -430,10 +430,9 @@ def pull(paths: tuple[str, ...], remote_name: str | None, force: bool, as_json: 
     source = connect(ctx.workspace, remote_name)
     with progress_bars(not as_json) as start:
         if not paths:
-            from keel.data.lockfile import TrackedPath
-            from keel.data.references import model_packages
+            from keel.data.references import package_versions
 
-            versions = versions + [TrackedPath(label, oid, "dir", 0, 0) for oid, label in model_packages(ctx)]
+            versions = versions + package_versions(ctx)
         result = fetch(
             ctx, source, versions, force=force, progress_start=lambda n: start(f"pull ← {source.name}", n)
         )

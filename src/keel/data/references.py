@@ -112,16 +112,20 @@ def all_references(ctx: DataContext, workspace_only: bool = False) -> References
     return refs
 
 
+def package_versions(ctx: DataContext) -> list[TrackedPath]:
+    """Every registered model package, as a folder version `keel push`/`pull` can move."""
+    found: dict[str, TrackedPath] = {}
+    for oid, label in model_packages(ctx):
+        found.setdefault(oid, TrackedPath(label, oid, "dir", 0, 0))
+    return list(found.values())
+
+
 def shared_objects(ctx: DataContext, *, local_only: bool) -> list[TrackedPath]:
     """What `keel push` and `keel pull` share besides tracked data: every registered model
     package (a tree) and every object a run refers to (artifacts, diffs, package lists).
     ``local_only``: only those the local store holds (what can be pushed)."""
-    found: list[TrackedPath] = []
-    seen: set[str] = set()
-    for oid, label in model_packages(ctx):
-        if oid not in seen and (not local_only or ctx.store.exists(oid)):
-            seen.add(oid)
-            found.append(TrackedPath(label, oid, "dir", 0, 0))
+    found = [p for p in package_versions(ctx) if not local_only or ctx.store.exists(p.oid)]
+    seen = {p.oid for p in found}
     for oid, where in run_objects(ctx):
         if oid not in seen and (not local_only or ctx.store.exists(oid)):
             seen.add(oid)

@@ -136,6 +136,8 @@ def ensure_package(session: Session, version: ModelVersion) -> None:
     from keel.data.context import open_data
     from keel.data.lockfile import TrackedPath
 
+    if session.objects.exists(version.package_oid):
+        return  # a package's tree is stored after its files: here means complete (no state.db open)
     tracked = TrackedPath(f"model {version.ref}", version.package_oid, "dir", 0, 0)
     ctx = open_data(workspace=session.workspace)
     try:

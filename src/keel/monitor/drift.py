@@ -97,6 +97,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel.checks.compare import population_stability_index
 from keel.checks.profile import column_names, map_columns, read_numbers
+from keel.checks.results import finite_or_none
 from keel.core.errors import InvalidInput
 from keel.monitor.sketch import (
     QUANTILE_KINDS,
@@ -442,7 +443,7 @@ class ColumnDrift:
             "kind": self.kind,
             "test": self.test,
             "stat": self.stat,
-            "score": _finite(self.score),
+            "score": finite_or_none(self.score),
             "threshold": self.threshold,
             "drifted": self.drifted,
             "reference_rows": self.reference_rows,
@@ -816,7 +817,3 @@ def _misfit(test: DriftTest, reference: ColumnSketch) -> str:
         f"Test {test.name!r} does not fit {reference.kind} column {reference.name!r}; "
         f"use {', '.join(repr(n) for n in fitting) or 'no test'} for it."
     )
-
-
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None

@@ -56,7 +56,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from keel.checks.profile import column_kind, column_names, map_columns, read_numbers, value_counts
+from keel.checks.profile import (
+    column_kind,
+    column_names,
+    listing,
+    map_columns,
+    optional_float,
+    read_numbers,
+    value_counts,
+)
 from keel.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -176,10 +184,10 @@ class ColumnSketch:
                 count=int(body["count"]),
                 nulls=int(body["nulls"]),
                 quantiles=tuple(float(q) for q in body.get("quantiles") or ()),
-                mean=_optional_float(body.get("mean")),
-                std=_optional_float(body.get("std")),
-                min=_optional_float(body.get("min")),
-                max=_optional_float(body.get("max")),
+                mean=optional_float(body.get("mean")),
+                std=optional_float(body.get("std")),
+                min=optional_float(body.get("min")),
+                max=optional_float(body.get("max")),
                 infinite=int(body.get("infinite") or 0),
                 categories={str(k): int(v) for k, v in (body.get("categories") or {}).items()},
                 other=int(body.get("other") or 0),
@@ -218,7 +226,7 @@ class TableSketch:
             return self.columns[name]
         except KeyError:
             raise InvalidInput(
-                f"Column {name!r} is not in the reference sketch; choose from {_listing(self.names)}."
+                f"Column {name!r} is not in the reference sketch; choose from {listing(self.names)}."
             ) from None
 
     def merge(self, other: TableSketch) -> TableSketch:
@@ -229,8 +237,8 @@ class TableSketch:
             only_here = [n for n in self.columns if n not in other.columns]
             only_there = [n for n in other.columns if n not in self.columns]
             raise InvalidInput(
-                f"The sketches have different columns (only in the first: {_listing(only_here)}; only in "
-                f"the second: {_listing(only_there)}); sketch the parts with the same columns."
+                f"The sketches have different columns (only in the first: {listing(only_here)}; only in "
+                f"the second: {listing(only_there)}); sketch the parts with the same columns."
             )
         resolution = min(self.resolution, other.resolution)
         max_categories = min(self.max_categories, other.max_categories)
@@ -294,7 +302,7 @@ def sketch_table(
     for name, kind in kinds.items():
         if name not in names:
             raise InvalidInput(
-                f"kinds= names column {name!r}, which the table does not have; choose from {_listing(names)}."
+                f"kinds= names column {name!r}, which the table does not have; choose from {listing(names)}."
             )
         if kind not in KINDS:
             raise InvalidInput(f"kinds= gives column {name!r} kind {kind!r}; use one of {', '.join(KINDS)}.")
@@ -588,15 +596,3 @@ def _check_whole(value: Any, name: str, least: int) -> None:
 
 def _number(value: float | None) -> float:
     return math.nan if value is None else value
-
-
-def _optional_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _listing(names: list[str], limit: int = 10) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return shown + (f" … ({len(names) - limit} more)" if len(names) > limit else "") if names else "(none)"

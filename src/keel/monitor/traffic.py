@@ -34,10 +34,6 @@ class Traffic:
     def rows(self) -> int:
         return len(self.features)
 
-    @property
-    def labelled(self) -> int:
-        return int(self.labels.notna().sum())
-
     def window(self, mask: Any) -> Traffic:
         return Traffic(
             self.features[mask].reset_index(drop=True),

@@ -178,11 +178,8 @@ class FsspecRemote:
         except KeelError:
             raise
         except FileNotFoundError as exc:
-            text = _first_line(exc).lower()
-            if "bucket" in text and ("does not exist" in text or "nosuchbucket" in text):
-                raise RemoteUnavailable(
-                    f"Remote {self.name} ({self.url}): the bucket does not exist; create it or fix the URL."
-                ) from None
+            if _no_bucket(exc):
+                raise self._no_bucket_error() from None
             raise  # a missing object: the caller decides what that means
         except PermissionError as exc:
             raise RemoteUnavailable(
@@ -212,11 +209,14 @@ class FsspecRemote:
                     f"Remote {self.name} ({self.url}) refused the credentials: {text}; check "
                     "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)."
                 ) from None
-            if "nosuchbucket" in lowered or "bucket does not exist" in lowered:
-                raise RemoteUnavailable(
-                    f"Remote {self.name} ({self.url}): the bucket does not exist; create it or fix the URL."
-                ) from None
+            if _no_bucket(exc):
+                raise self._no_bucket_error() from None
             raise RemoteUnavailable(f"Remote {self.name} ({self.url}) failed: {text}.") from None
+
+    def _no_bucket_error(self) -> RemoteUnavailable:
+        return RemoteUnavailable(
+            f"Remote {self.name} ({self.url}): the bucket does not exist; create it or fix the URL."
+        )
 
     def list_oids(self) -> set[str]:
         return set(self.list_times())
@@ -299,3 +299,10 @@ def open_remote(
             path = root / path
         return FolderRemote(name, url, path, link)
     return FsspecRemote(name, url, options or {})
+
+
+def _no_bucket(exc: BaseException) -> bool:
+    """Whether a client's error says the bucket itself is missing (s3fs raises it as a
+    FileNotFoundError, botocore as NoSuchBucket)."""
+    text = _first_line(exc).lower()
+    return "nosuchbucket" in text or ("bucket" in text and "does not exist" in text)
