@@ -67,10 +67,8 @@ def _finish(reports: list[CheckReport], as_json: bool, junit: Path | None, many:
 
 
 def _show(report: CheckReport) -> None:
-    from rich.markup import escape
-
     from keel.checks.results import sample_text
-    from keel.cli.render import console
+    from keel.cli.render import console, escape
 
     out = console()
     style = {"passed": "green", "warned": "yellow", "failed": "red"}[report.status]

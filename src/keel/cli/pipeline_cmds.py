@@ -120,8 +120,10 @@ def run(
         experiment=experiment,
     )
     if live_enabled:
+        from rich.console import Console
         from rich.live import Live
 
+        assert isinstance(out, Console)  # a terminal's console
         with Live(console=out, refresh_per_second=8, transient=False) as live:
             state: dict[str, Any] = {}
 
