@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_keel
+from tests.conftest import run_keel, run_python
 from tests.pipeline.conftest import make_pipeline_project
 
 
@@ -85,6 +85,23 @@ def test_first_run_noop_change_and_restore(pipeline_project: Path) -> None:
     forced = _run(pipeline_project, "--force", "train")
     assert list(_states(forced)) == ["prepare", "train"]  # train and its upstream only
     assert set(_states(forced).values()) == {"ran"}
+
+
+def test_a_run_with_nothing_to_do_loads_only_what_deciding_needs(pipeline_project: Path) -> None:
+    assert _run(pipeline_project)["ok"]
+    probe = (
+        "import sys\nfrom keel.cli.main import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    result = run_python(probe, cwd=pipeline_project)  # piped, as scripts and CI run it
+    *table, modules = result.stdout.splitlines()
+    assert [line.split()[:2] for line in table if "unchanged" in line] == [
+        ["prepare", "unchanged"],
+        ["train", "unchanged"],
+        ["evaluate", "unchanged"],
+    ]
+    loaded = {name.split(".")[0] for name in modules.split()}
+    assert not loaded & {"rich", "sqlalchemy", "subprocess", "tempfile"}, loaded
 
 
 def test_a_failing_stage_stops_its_dependents_only(tmp_path: Path) -> None:

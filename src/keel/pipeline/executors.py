@@ -12,15 +12,14 @@ went. Both are tested by the same contract suite.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from keel.core.entities import DatasetVersion
+if TYPE_CHECKING:
+    from keel.core.entities import DatasetVersion
 
 
 @dataclass(frozen=True)
@@ -74,12 +73,16 @@ def shell() -> list[str]:
     for candidate in ("/bin/bash", "/bin/sh"):
         if os.path.exists(candidate):
             return [candidate, "-c"]
+    import shutil
+
     found = shutil.which("sh")
     return [found or "sh", "-c"]
 
 
 def run_command(cmd: str, cwd: Path, env: Mapping[str, str], logs: Path) -> StageOutcome:
     """Run ``cmd`` through the shell in ``cwd``; output goes to ``logs``."""
+    import subprocess  # here: a `keel run` with nothing to run starts no process
+
     logs.mkdir(parents=True, exist_ok=True)
     out_path, err_path = logs / "stdout.log", logs / "stderr.log"
     started = time.monotonic()

@@ -26,7 +26,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -34,15 +33,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.core.entities import DatasetVersion, RunStatus
 from keel.core.errors import Conflict, KeelError, NotFound
 from keel.core.hashing import hash_bytes
 from keel.core.workspace import Workspace
 from keel.core.yaml_file import safe_load
 from keel.data.add import ensure_gitignored, snapshot_path
-from keel.data.checkout import checkout_path
 from keel.data.context import DataContext, open_data
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
 from keel.pipeline.cache_key import stage_key
@@ -50,6 +47,9 @@ from keel.pipeline.executors import Executor, LocalExecutor, StageJob, StageOutc
 from keel.pipeline.graph import select
 from keel.pipeline.params import flat_params, stage_params
 from keel.pipeline.spec import Pipeline, Stage, parse_stages
+
+if TYPE_CHECKING:
+    from keel.core.entities import DatasetVersion
 
 DONE = ("unchanged", "restored", "ran")
 Listener = Callable[["StageReport"], None]
@@ -112,6 +112,8 @@ def _lock_state(root: Path) -> dict[str, Any]:
 
 
 def _dataset(version: TrackedPath) -> DatasetVersion:
+    from keel.core.entities import DatasetVersion
+
     return DatasetVersion(version.path, version.oid, version.kind, version.size, version.files)
 
 
@@ -284,6 +286,8 @@ class PipelineRunner:
             self._schedule(order, reports)
         finally:
             if self._parent is not None:
+                from keel.core.entities import RunStatus
+
                 failed = any(r.state in ("failed", "skipped") for r in reports.values())
                 self._parent.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
         return report
@@ -413,6 +417,9 @@ class PipelineRunner:
         }
         if set(outs) != set(stage.all_outs):
             return False
+        from keel.core.entities import RunStatus
+        from keel.data.checkout import checkout_path
+
         try:
             self._fetch_missing(list(outs.values()))
             with output_locks(self.root, stage.all_outs):
@@ -445,6 +452,11 @@ class PipelineRunner:
         fetch(self.data, connect(self.workspace), lacking)
 
     def _execute(self, stage: Stage, evaluation: _Evaluation, report: StageReport) -> None:
+        import tempfile
+
+        from keel.core.entities import RunStatus
+        from keel.data.checkout import checkout_path
+
         with output_locks(self.root, stage.all_outs):
             run = self._open_stage_run(stage, evaluation, restored=False)
             report.run_id = run.id
@@ -535,6 +547,8 @@ class PipelineRunner:
         return stopped
 
     def _fail(self, run: Any, report: StageReport, outcome: StageOutcome, why: str, tail: str) -> None:
+        from keel.core.entities import RunStatus
+
         run.set_tag("keel.exit_code", outcome.returncode)
         run.end(RunStatus.FAILED.value)
         report.error = tail

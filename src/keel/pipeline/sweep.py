@@ -37,6 +37,8 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
     """``("train.lr=0.01,0.1",)`` → ``{"train.lr": [0.01, 0.1]}`` (values read as YAML scalars)."""
     import yaml
 
+    from keel.core.yaml_file import safe_load
+
     grid: dict[str, list[Any]] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -46,7 +48,7 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
         values = []
         for text in raw.split(","):
             try:
-                values.append(yaml.safe_load(text.strip()))
+                values.append(safe_load(text.strip()))
             except yaml.YAMLError:
                 values.append(text.strip())
         if key in grid:
