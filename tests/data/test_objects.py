@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from keel.core.errors import FileChanged, InvalidInput
 from keel.objects.materialize import choose_method, materialize
 from keel.objects.object_store import ObjectStore
-from keel.objects.snapshot import build_tree, identify, scan
+from keel.objects.snapshot import build_tree, fingerprint, identify, scan
 from keel.objects.stat_cache import StatCache
 from keel.objects.trees import TreeEntry, Trees, decode_tree, encode_tree
 from tests.data.conftest import write_files
@@ -140,3 +141,34 @@ def test_materialize(tmp_path: Path, method: str) -> None:
         dest.write_text("edited")  # a copy is the user's: the object stays intact
         store.verify(oid)
     assert [p.name for p in dest_dir.iterdir()] == ["file.txt"]
+
+
+def test_checkout_writes_a_folder_status_trusts_and_refuses_a_wrong_sized_object(repo: Path) -> None:
+    from keel.core.errors import IntegrityError
+    from keel.data.add import add_paths
+    from keel.data.checkout import checkout_path
+    from keel.data.context import open_data
+    from keel.data.lockfile import read_lock
+    from keel.data.status import path_status
+
+    write_files(repo / "set", {"a/1.txt": "one", "a/2.txt": "two", "b.txt": "bee"})
+    ctx = open_data(repo)
+    add_paths(ctx, ["set"], cwd=repo)
+    tracked = read_lock(repo).versions()["set"]
+    shutil.rmtree(repo / "set")
+    (repo / "set" / "b.txt").mkdir(parents=True)  # a folder where the version has a file
+    (repo / "set" / "b.txt" / "stray").write_text("x")
+    result = checkout_path(ctx, tracked, force=True)
+    assert (result.written, (repo / "set" / "b.txt").read_text()) == (3, "bee")
+    # The fingerprint recorded from the written files' stats matches a fresh scan: status
+    # finds the folder unchanged without hashing anything.
+    assert ctx.cache.path_state("set") == (fingerprint(scan(repo / "set")), tracked.oid)
+    assert path_status(ctx, tracked).state == "unchanged"
+
+    oid = next(e.oid for rel, e in ctx.trees.walk_files(tracked.oid) if rel == "a/1.txt")
+    damaged = ctx.store.path(oid)
+    damaged.chmod(0o644)
+    damaged.write_text("one, and more")  # not the size the tree records
+    (repo / "set" / "a" / "1.txt").unlink()
+    with pytest.raises(IntegrityError, match="keel pull --force"):
+        checkout_path(ctx, tracked, force=True)

@@ -8,7 +8,7 @@ import pytest
 from blake3 import blake3
 
 from keel.core.errors import IntegrityError, InvalidInput, NotFound
-from keel.objects.object_store import ObjectStore
+from keel.objects.object_store import ObjectStore, copy_to_new
 
 
 def test_put_bytes_is_content_addressed_sharded_and_read_only(tmp_path: Path) -> None:
@@ -67,3 +67,35 @@ def test_put_file_errors(tmp_path: Path) -> None:
         store.put_file(tmp_path / "missing")
     with pytest.raises(InvalidInput, match="not a regular file"):
         store.put_file(tmp_path)
+
+
+@pytest.mark.parametrize("count", [3, 600])  # stat per id, and listing shard folders
+def test_missing_names_the_ids_the_store_lacks_in_order(tmp_path: Path, count: int) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    present = [store.put_bytes(f"object {i}".encode()) for i in range(count)]
+    absent = [blake3(f"absent {i}".encode()).hexdigest() for i in range(count)]
+    mixed = [oid for pair in zip(absent, present, strict=True) for oid in pair]
+    assert store.missing(mixed + absent[:1]) == absent  # in order, each once
+    assert store.missing(present) == []
+    (store.path(present[0]).parent / (".tmp-" + absent[0][2:])).write_bytes(b"partial")
+    assert absent[0] in store.missing(absent)  # a temporary file is not the object
+    with pytest.raises(InvalidInput, match="not an object id"):
+        store.missing(["../../etc/passwd"] * count)
+    assert ObjectStore(tmp_path / "empty").missing(present[:2]) == present[:2]
+
+
+def test_copy_to_new_creates_only_new_files(tmp_path: Path) -> None:
+    source = tmp_path / "source.bin"
+    payload = os.urandom(70_000)
+    source.write_bytes(payload)
+    st = copy_to_new(source, str(tmp_path / "copy.bin"), 0o444)
+    copied = tmp_path / "copy.bin"
+    assert copied.read_bytes() == payload
+    assert (st.st_size, st.st_ino) == (len(payload), copied.stat().st_ino)
+    assert not copied.stat().st_mode & stat.S_IWUSR
+    with pytest.raises(FileExistsError):
+        copy_to_new(source, copied, 0o644)
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 << 20))  # the kernel-copy path
+    copy_to_new(big, tmp_path / "big-copy.bin", 0o644, size=9 << 20)
+    assert (tmp_path / "big-copy.bin").read_bytes() == big.read_bytes()

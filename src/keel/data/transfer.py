@@ -35,11 +35,12 @@ class TransferResult:
         return dict(self.__dict__)
 
 
-def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[list[str], list[str]]:
-    """(file object ids, tree ids children-first) of a version; its trees must be local."""
+def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[dict[str, int], list[str]]:
+    """(file object ids with their sizes, tree ids children-first) of a version; its trees
+    must be local."""
     if tracked.kind == "file":
-        return [tracked.oid], []
-    files: list[str] = []
+        return {tracked.oid: tracked.size}, []
+    files: dict[str, int] = {}
     trees: list[str] = []
 
     def visit(oid: str) -> None:
@@ -47,7 +48,7 @@ def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[list[str], list
             if entry.kind == "dir":
                 visit(entry.oid)
             else:
-                files.append(entry.oid)
+                files[entry.oid] = entry.size
         trees.append(oid)
 
     visit(tracked.oid)
@@ -84,7 +85,7 @@ def push(
 ) -> TransferResult:
     """Send the objects of ``versions`` that the remote lacks."""
     result = TransferResult(remote.name)
-    files: list[str] = []
+    sizes: dict[str, int] = {}
     trees: list[str] = []
     for tracked in versions:
         if tracked.kind == "dir" and not ctx.store.exists(tracked.oid):
@@ -92,10 +93,10 @@ def push(
                 f"{tracked.path} ({tracked.oid[:12]}…) is not in the local store; nothing to push for it."
             )
         f, t = _tree_order(ctx, tracked)
-        files += f
+        sizes.update(f)
         trees += t
-    wanted = list(dict.fromkeys(files + trees))  # files first, trees children-first
-    lacking_locally = [oid for oid in wanted if not ctx.store.exists(oid)]
+    wanted = list(dict.fromkeys([*sizes, *trees]))  # files first, trees children-first
+    lacking_locally = ctx.store.missing(wanted)
     if lacking_locally:
         raise NotFound(
             f"{len(lacking_locally)} object(s) to push are not in the local store (e.g. {lacking_locally[0][:12]}…); "
@@ -107,13 +108,17 @@ def push(
     progress = progress_start(len(todo)) if progress_start and todo else None
 
     def send(oid: str) -> int:
-        path = ctx.store.path(oid)
-        remote.upload(oid, path)
-        return os.path.getsize(path)
+        path = ctx.store.location(oid)
+        size = sizes.get(oid)
+        if size is None:
+            size = os.path.getsize(path)
+        remote.upload(oid, path, size)
+        return size
 
     # Files in parallel; then trees, also in parallel but only once every file is up.
-    todo_files = [oid for oid in todo if oid not in set(trees)]
-    todo_trees = [oid for oid in todo if oid in set(trees)]
+    tree_set = set(trees)
+    todo_files = [oid for oid in todo if oid not in tree_set]
+    todo_trees = [oid for oid in todo if oid in tree_set]
     result.bytes = _parallel(_workers(ctx, remote), todo_files, send, progress)
     for oid in todo_trees:  # children before parents
         result.bytes += send(oid)
@@ -154,7 +159,7 @@ def fetch(
         for oid in corrupt:
             _drop_local(ctx, oid)
         result.repaired += corrupt
-    todo = [oid for oid in wanted if not ctx.store.exists(oid)]
+    todo = ctx.store.missing(wanted)
     result.present = len(wanted) - len(todo)
     progress = progress_start(len(todo)) if progress_start and todo else None
     result.bytes = _parallel(_workers(ctx, remote), todo, lambda oid: _receive(ctx, remote, oid), progress)

@@ -19,14 +19,14 @@ import os
 from pathlib import Path
 
 from keel.core.errors import ConfigError
-from keel.objects.object_store import ObjectStore, _kernel_copy, _unlink_quietly
+from keel.objects.object_store import ObjectStore, _kernel_copy, _unlink_quietly, copy_to_new
 from keel.objects.stat_cache import StatCache
 
 METHODS = ("auto", "reflink", "hardlink", "copy")
 _FICLONE = 0x40049409
 
 
-def _reflink(source: Path, dest: Path) -> None:
+def _reflink(source: str | Path, dest: str | Path) -> None:
     with open(source, "rb") as src, open(dest, "wb") as dst:
         fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
 
@@ -75,25 +75,32 @@ def choose_method(configured: str, store: ObjectStore, folder: Path, cache: Stat
 
 
 def materialize(
-    store: ObjectStore, oid: str, dest: Path, method: str, executable: bool = False, fresh: bool = False
-) -> None:
-    """Make ``dest`` hold object ``oid``. An existing ``dest`` is replaced atomically; with
-    ``fresh`` (the caller knows ``dest`` does not exist) the file is created in place,
-    saving a rename per file."""
-    source = store.path(oid)
+    store: ObjectStore,
+    oid: str,
+    dest: str | Path,
+    method: str,
+    executable: bool = False,
+    fresh: bool = False,
+    size: int | None = None,
+) -> os.stat_result:
+    """Make ``dest`` hold object ``oid``; return the stat of the file written. An existing
+    ``dest`` is replaced atomically; with ``fresh`` (the caller knows ``dest`` does not
+    exist) the file is created in place, saving a rename per file. ``size`` is the object's
+    size when the caller knows it (from its tree), saving a system call."""
+    source = store.location(oid)
     mode = 0o755 if executable else 0o644
     if fresh:
         try:
             if method == "hardlink":
                 os.link(source, dest)
-            elif method == "reflink":
+                return os.stat(dest)
+            if method == "reflink":
                 _reflink(source, dest)
                 os.chmod(dest, mode)
-            else:
-                _copy_new(source, dest, mode)
-            return
+                return os.stat(dest)
+            return copy_to_new(source, dest, mode, size)
         except FileNotFoundError:
-            if not source.is_file():
+            if not os.path.isfile(source):
                 raise store._missing(oid) from None
             raise
         except FileExistsError:
@@ -106,12 +113,11 @@ def materialize(
                 errno.ENOTTY,
             ):
                 raise
-            _unlink_quietly(dest)
-            _copy_new(source, dest, mode)
-            return
-    if not source.is_file():
+            _unlink_quietly(Path(dest))
+            return copy_to_new(source, dest, mode, size)
+    if not os.path.isfile(source):
         raise store._missing(oid)
-    tmp = dest.parent / f".keel-tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    tmp = Path(os.path.dirname(dest) or ".") / f".keel-tmp-{os.getpid()}-{os.urandom(4).hex()}"
     try:
         if method == "hardlink":
             os.link(source, tmp)
@@ -121,30 +127,13 @@ def materialize(
             except OSError as exc:
                 if exc.errno not in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY):
                     raise
-                _kernel_copy(source, tmp)
+                _kernel_copy(Path(source), tmp)
         else:
-            _kernel_copy(source, tmp)
+            _kernel_copy(Path(source), tmp)
         if method != "hardlink":
             os.chmod(tmp, mode)
         os.replace(tmp, dest)
     except BaseException:
         _unlink_quietly(tmp)
         raise
-
-
-def _copy_new(source: Path, dest: Path, mode: int) -> None:
-    """Create ``dest`` (which must not exist) with the content of ``source``."""
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with open(source, "rb") as src:
-            size = os.fstat(src.fileno()).st_size
-            if size <= (8 << 20):
-                data = src.read()
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            else:
-                while os.copy_file_range(src.fileno(), fd, 64 << 20):
-                    pass
-    finally:
-        os.close(fd)
+    return os.stat(dest)

@@ -20,7 +20,7 @@ import os
 import shutil
 import stat as stat_module
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,6 +28,8 @@ from keel.core.errors import FileChanged, IntegrityError, InvalidInput, NotFound
 from keel.core.hashing import hash_bytes, hash_file, is_oid
 
 _SMALL = 8 << 20
+#: From this many ids, :meth:`ObjectStore.missing` lists shard folders instead of stat-ing.
+_LIST_FROM = 512
 _COPY_CHUNK = 64 << 20
 _READ_ONLY = 0o444
 
@@ -37,27 +39,50 @@ class ObjectStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._prefix = str(root) + os.sep
         self._shards: set[str] = set()
         self._shard_lock = threading.Lock()
 
     def path(self, oid: str) -> Path:
+        return Path(self.location(oid))
+
+    def location(self, oid: str) -> str:
+        """The object's file path as a string (what per-file loops over many objects use:
+        building a :class:`~pathlib.Path` costs more than the system call it is for)."""
         if not is_oid(oid):
             raise InvalidInput(f"{oid!r} is not an object id (64 hexadecimal characters).")
-        return self.root / oid[:2] / oid[2:]
+        return f"{self._prefix}{oid[:2]}{os.sep}{oid[2:]}"
 
     def exists(self, oid: str) -> bool:
-        return os.path.isfile(self.path(oid))
+        return os.path.isfile(self.location(oid))
+
+    def missing(self, oids: Iterable[str]) -> list[str]:
+        """The ids among ``oids`` that the store lacks, in their order. Many ids are checked
+        by listing their shard folders (a few hundred listings instead of one stat each)."""
+        wanted = list(dict.fromkeys(oids))
+        for oid in wanted:
+            if not is_oid(oid):
+                raise InvalidInput(f"{oid!r} is not an object id (64 hexadecimal characters).")
+        if len(wanted) < _LIST_FROM:
+            return [oid for oid in wanted if not os.path.isfile(self.location(oid))]
+        present: set[str] = set()
+        for shard in {oid[:2] for oid in wanted}:
+            try:
+                with os.scandir(self._prefix + shard) as entries:
+                    present.update(shard + e.name for e in entries if e.is_file(follow_symlinks=False))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return [oid for oid in wanted if oid not in present]
 
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; return its object id."""
         oid = hash_bytes(data)
-        target = self.path(oid)
-        if not os.path.isfile(target):
-            self._write_new(target, data)
+        if not os.path.isfile(self.location(oid)):
+            self._write_new(oid, data)
         return oid
 
     def put_file(
-        self, source: Path, before: os.stat_result | None = None, link: bool = False
+        self, source: str | Path, before: os.stat_result | None = None, link: bool = False
     ) -> tuple[str, int]:
         """Store the file at ``source``; return (object id, size).
 
@@ -74,24 +99,22 @@ class ObjectStore:
             raise InvalidInput(f"{source} is not a regular file.")
         data: bytes | None = None
         if before.st_size <= _SMALL:
-            with open(source, "rb") as fh:
-                data = fh.read()
-            _check_unchanged(source, before)
+            data = _read_unchanged(source, before)
             oid = hash_bytes(data)
         else:
-            oid = hash_file(source)
+            oid = hash_file(Path(source))
             _check_unchanged(source, before)
-        target = self.path(oid)
+        target = self.location(oid)
         if os.path.isfile(target):
             return oid, before.st_size
-        if link and self._link_in(source, target, before):
+        if link and self._link_in(source, oid, before):
             return oid, before.st_size
         if data is not None:
-            self._write_new(target, data)
+            self._write_new(oid, data)
             return oid, len(data)
-        tmp = self._temp_for(target)
+        tmp = self._temp_for(oid)
         try:
-            _kernel_copy(source, tmp)
+            _kernel_copy(Path(source), Path(tmp))
             _check_unchanged(source, before)
             self._commit(tmp, target)
         except BaseException:
@@ -99,9 +122,9 @@ class ObjectStore:
             raise
         return oid, before.st_size
 
-    def _link_in(self, source: Path, target: Path, before: os.stat_result) -> bool:
-        """Make ``source`` itself the object at ``target``; False when it cannot be linked."""
-        self._shard(target)
+    def _link_in(self, source: str | Path, oid: str, before: os.stat_result) -> bool:
+        """Make ``source`` itself object ``oid``; False when it cannot be linked."""
+        target = self._shard(oid) + oid[2:]
         try:
             os.link(source, target)  # refuses to replace: an existing object is never rewritten
         except FileExistsError:
@@ -156,13 +179,13 @@ class ObjectStore:
     def receive(self, oid: str, fetch: Callable[[Path], None]) -> int:
         """Store an object that ``fetch(path)`` writes (a download from a remote), checking
         its hash before it joins the store; return its size."""
-        target = self.path(oid)
+        target = self.location(oid)
         if os.path.isfile(target):
             return os.path.getsize(target)
-        tmp = self._temp_for(target)
+        tmp = self._temp_for(oid)
         try:
-            fetch(tmp)
-            if hash_file(tmp) != oid:
+            fetch(Path(tmp))
+            if hash_file(Path(tmp)) != oid:
                 raise IntegrityError(
                     f"Received data for object {oid[:12]}… does not match its id; fetch it again."
                 )
@@ -190,19 +213,21 @@ class ObjectStore:
             found.extend(shard + name for name in names if len(name) == 62 and not name.startswith("."))
         return found
 
-    def _shard(self, target: Path) -> None:
-        shard = target.parent.name
+    def _shard(self, oid: str) -> str:
+        """The object's shard folder (made when missing), with a trailing separator."""
+        shard = oid[:2]
+        folder = f"{self._prefix}{shard}{os.sep}"
         if shard not in self._shards:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             with self._shard_lock:
                 self._shards.add(shard)
+        return folder
 
-    def _temp_for(self, target: Path) -> Path:
-        self._shard(target)
-        return target.parent / f".tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
+    def _temp_for(self, oid: str) -> str:
+        return f"{self._shard(oid)}.tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
 
-    def _write_new(self, target: Path, data: bytes) -> None:
-        tmp = self._temp_for(target)
+    def _write_new(self, oid: str, data: bytes) -> None:
+        tmp = self._temp_for(oid)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
             try:
@@ -212,12 +237,12 @@ class ObjectStore:
                     view = view[written:]
             finally:
                 os.close(fd)
-            self._commit(tmp, target, chmod=False)
+            self._commit(tmp, self.location(oid), chmod=False)
         except BaseException:
             _unlink_quietly(tmp)
             raise
 
-    def _commit(self, tmp: Path, target: Path, chmod: bool = True) -> None:
+    def _commit(self, tmp: str, target: str, chmod: bool = True) -> None:
         """Move ``tmp`` to ``target`` unless it exists; ``tmp`` is gone afterwards."""
         if chmod:
             os.chmod(tmp, _READ_ONLY)
@@ -229,7 +254,7 @@ class ObjectStore:
             pass
         except OSError:
             # Filesystems without hard links: rename is still atomic; identical bytes anyway.
-            if not target.exists():
+            if not os.path.exists(target):
                 os.replace(tmp, target)
                 return
         _unlink_quietly(tmp)
@@ -244,8 +269,10 @@ class ObjectStore:
         )
 
 
-def _check_unchanged(source: Path, before: os.stat_result) -> None:
-    after = os.stat(source)
+def _check_unchanged(source: str | Path, before: os.stat_result, after: os.stat_result | None = None) -> None:
+    """Raise :class:`FileChanged` unless ``source`` (now, or as ``after`` says) has the
+    size, modification time and inode it had ``before``."""
+    after = after or os.stat(source)
     if (after.st_size, after.st_mtime_ns, after.st_ino) != (
         before.st_size,
         before.st_mtime_ns,
@@ -256,33 +283,83 @@ def _check_unchanged(source: Path, before: os.stat_result) -> None:
         )
 
 
-def _unlink_quietly(path: Path) -> None:
+def _read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
+    """The bytes of the small file ``source``, refusing a file that is not as ``before``
+    says once read (the stat of the open file: no second path lookup)."""
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, max(before.st_size, 1 << 16)):
+            chunks.append(chunk)
+        _check_unchanged(source, before, os.fstat(fd))
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _unlink_quietly(path: str | Path) -> None:
     try:
         os.unlink(path)
     except FileNotFoundError:
         pass
 
 
-def _kernel_copy(source: Path, dest: Path) -> None:
-    """Copy with copy_file_range (no trip through user space), falling back to shutil."""
-    with open(source, "rb") as src, open(dest, "wb") as dst:
+def copy_to_new(source: str | Path, dest: str | Path, mode: int, size: int | None = None) -> os.stat_result:
+    """Create ``dest``, which must not exist, with ``mode`` and the content of ``source``
+    (``size`` bytes, when the caller knows); return the stat of ``dest``. The fewest system
+    calls per file: moving many small objects is what this is for."""
+    src = os.open(source, os.O_RDONLY)
+    try:
+        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            while os.copy_file_range(src.fileno(), dst.fileno(), _COPY_CHUNK):
-                pass
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-                raise
-            src.seek(0)
-            dst.seek(0)
-            dst.truncate()
-            shutil.copyfileobj(src, dst, 1 << 20)
+            if size is None:
+                size = os.fstat(src).st_size
+            if size <= _SMALL:
+                data = os.read(src, size + 1)  # one read, which also sees a wrong size
+                if len(data) != size:
+                    while more := os.read(src, 1 << 20):
+                        data += more
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            else:
+                _copy_fds(src, fd)
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(src)
+
+
+def _copy_fds(src: int, dst: int) -> None:
+    """Copy from ``src``'s position to its end with copy_file_range (no trip through user
+    space), falling back to reads and writes where the kernel cannot."""
+    try:
+        while os.copy_file_range(src, dst, _COPY_CHUNK):
+            pass
+    except OSError as exc:
+        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+            raise
+        os.lseek(src, 0, os.SEEK_SET)
+        os.lseek(dst, 0, os.SEEK_SET)
+        os.ftruncate(dst, 0)
+        while chunk := os.read(src, 1 << 20):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(dst, view) :]
+
+
+def _kernel_copy(source: Path, dest: Path) -> None:
+    """Copy with copy_file_range (no trip through user space), falling back to reads."""
+    with open(source, "rb") as src, open(dest, "wb") as dst:
+        _copy_fds(src.fileno(), dst.fileno())
 
 
 _renameat2: Any = None
 _renameat2_checked = False
 
 
-def _rename_noreplace(source: Path, target: Path) -> bool:
+def _rename_noreplace(source: str | Path, target: str | Path) -> bool:
     """Atomically move ``source`` to ``target`` unless ``target`` exists (then drop ``source``).
     False when the system cannot do it (the caller falls back to link + unlink)."""
     global _renameat2, _renameat2_checked

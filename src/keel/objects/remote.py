@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from keel.core.errors import InvalidInput, KeelError, NotFound, RemoteUnavailable
 from keel.core.hashing import is_oid
-from keel.objects.object_store import _rename_noreplace, _unlink_quietly
+from keel.objects.object_store import _rename_noreplace, _unlink_quietly, copy_to_new
 
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
 
@@ -33,7 +33,7 @@ class Remote(Protocol):
 
     def list_times(self) -> dict[str, float | None]: ...
 
-    def upload(self, oid: str, local: Path) -> None: ...
+    def upload(self, oid: str, local: str | Path, size: int | None = None) -> None: ...
 
     def download(self, oid: str, dest: Path) -> None: ...
 
@@ -42,7 +42,7 @@ class Remote(Protocol):
     def stale_temporaries(self) -> list[str]: ...
 
 
-def _try_link(source: Path, target: Path) -> bool:
+def _try_link(source: str | Path, target: str | Path) -> bool:
     """Hard-link ``source`` at ``target`` (an existing ``target`` counts as done)."""
     try:
         os.link(source, target)
@@ -70,12 +70,15 @@ class FolderRemote:
     def __init__(self, name: str, url: str, base: Path, link: bool = False) -> None:
         self.name, self.url, self.base = name, url, base
         self.link = link
+        self._shards: set[str] = set()  # shard folders known to exist (uploads are serial)
 
     def _path(self, oid: str) -> Path:
         shard, rest = _split(oid)
         return self.base / shard / rest
 
     def _ensure_base(self) -> None:
+        if self._shards:
+            return
         if not self.base.exists():
             parent = self.base.parent
             if not parent.exists():
@@ -109,23 +112,30 @@ class FolderRemote:
                 continue
         return times
 
-    def upload(self, oid: str, local: Path) -> None:
+    def upload(self, oid: str, local: str | Path, size: int | None = None) -> None:
         self._ensure_base()
-        target = self._path(oid)
-        target.parent.mkdir(exist_ok=True)
+        shard, rest = _split(oid)
+        folder = f"{self.base}{os.sep}{shard}"
+        if shard not in self._shards:
+            os.makedirs(folder, exist_ok=True)
+            self._shards.add(shard)
+        target = f"{folder}{os.sep}{rest}"
         if self.link and _try_link(local, target):
             return
-        tmp = target.parent / f".tmp-{os.getpid()}-{os.urandom(4).hex()}"
+        # Written under a temporary name (never listed as an object), then renamed into place.
+        tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
         try:
-            shutil.copyfile(local, tmp)
-            os.chmod(tmp, 0o444)
-            if not _rename_noreplace(tmp, target):
-                try:
-                    os.link(tmp, target)
-                except FileExistsError:
-                    pass
-        finally:
+            copy_to_new(local, tmp, 0o444, size)
+            if _rename_noreplace(tmp, target):
+                return
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass
+        except BaseException:
             _unlink_quietly(tmp)
+            raise
+        _unlink_quietly(tmp)
 
     def download(self, oid: str, dest: Path) -> None:
         source = self._path(oid)
@@ -236,7 +246,7 @@ class FsspecRemote:
                     found[oid] = _modified(info)
         return found
 
-    def upload(self, oid: str, local: Path) -> None:
+    def upload(self, oid: str, local: str | Path, size: int | None = None) -> None:
         key = self._key(oid)
         with self._errors():
             if self.protocol in _ATOMIC_PUT:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.hashing import hash_bytes, hash_file
-from keel.objects.object_store import ObjectStore, _check_unchanged
+from keel.objects.object_store import ObjectStore, _check_unchanged, _read_unchanged
 from keel.objects.stat_cache import StatCache, StatKey
 from keel.objects.trees import TreeEntry, Trees
 
@@ -140,15 +140,12 @@ def identify(
 
     def work(file: ScannedFile) -> tuple[str, str]:
         if store is not None:
-            oid, _ = store.put_file(Path(file.path), file.stat, link)
+            oid, _ = store.put_file(file.path, file.stat, link)
         elif file.key[2] <= (8 << 20):
-            with open(file.path, "rb") as fh:
-                data = fh.read()
-            _check_unchanged(Path(file.path), file.stat)
-            oid = hash_bytes(data)
+            oid = hash_bytes(_read_unchanged(file.path, file.stat))
         else:
             oid = hash_file(Path(file.path))
-            _check_unchanged(Path(file.path), file.stat)
+            _check_unchanged(file.path, file.stat)
         return file.rel, oid
 
     fresh: list[tuple[str, StatKey, str]] = []
@@ -182,8 +179,13 @@ def identify(
 
 def fingerprint(found: Scan) -> str:
     """A digest of every file's name, inode, mtime and size: equal means nothing changed."""
-    parts = [f"{f.rel}\0{f.key[0]}\0{f.key[1]}\0{f.key[2]}" for f in found.files]
-    return hash_bytes(f"{found.kind}\n{chr(10).join(parts)}".encode("utf-8", "surrogateescape"))
+    return fingerprint_of(found.kind, [(f.rel, f.key) for f in found.files])
+
+
+def fingerprint_of(kind: str, keys: list[tuple[str, StatKey]]) -> str:
+    """:func:`fingerprint` of a ``kind`` path holding files (rel, stat key), sorted by rel."""
+    parts = [f"{rel}\0{key[0]}\0{key[1]}\0{key[2]}" for rel, key in keys]
+    return hash_bytes(f"{kind}\n{chr(10).join(parts)}".encode("utf-8", "surrogateescape"))
 
 
 def _cache_path(prefix: str, rel: str) -> str:
