@@ -205,6 +205,7 @@ class PipelineRunner:
         self._order: list[str] = []
         self._report = PipelineReport(None, {})
         self._recorded: dict[str, Any] = {}
+        self._capturing = False
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -368,6 +369,7 @@ class PipelineRunner:
             if reason is None:
                 self._set(report, "unchanged")
                 return
+            self._will_record()
             if not self.force:
                 from keel.store.stage_cache_repo import lookup
 
@@ -382,6 +384,17 @@ class PipelineRunner:
             self._execute(stage, evaluation, report)
         finally:
             report.duration = time.monotonic() - started
+
+    def _will_record(self) -> None:
+        """A stage will run or be restored: capture the runs' context while the metadata
+        store opens (once per pipeline)."""
+        with self._lock:
+            if self._capturing:
+                return
+            self._capturing = True
+        from keel.tracking.context import capture_soon
+
+        capture_soon(self.workspace)
 
     def _session(self) -> Any:
         from keel.tracking.session import session_for_workspace

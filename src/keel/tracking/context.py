@@ -22,6 +22,7 @@ from keel.core.liveness import hostname, process_start
 
 if TYPE_CHECKING:
     from keel.core.settings import Settings
+    from keel.core.workspace import Workspace
     from keel.objects.object_store import ObjectStore
 
 _cache: dict[tuple[Any, ...], dict[str, Any]] = {}
@@ -63,6 +64,27 @@ def context_json(
         context = capture_context(root, settings, objects, command)
         text = _json_cache[key] = json.dumps(context, separators=(",", ":"))
     return text
+
+
+def capture_soon(workspace: Workspace) -> threading.Thread:
+    """Start capturing the context of the runs about to open in ``workspace`` on a thread, so
+    that its git calls and package scan overlap the caller's other start-up work (opening the
+    metadata store). The first run to open waits for it and every run shares it. Returns the
+    thread (to wait for it, as tests do)."""
+    from keel.objects.object_store import ObjectStore
+
+    # The store and key the runs' own capture uses (see keel.tracking.recorder).
+    objects = ObjectStore(workspace.objects_dir)
+
+    def capture() -> None:
+        try:
+            capture_context(workspace.root, workspace.settings, objects)
+        except Exception:  # noqa: BLE001 - the run's own capture tries again and reports it
+            pass
+
+    thread = threading.Thread(target=capture, name="keel-context", daemon=True)
+    thread.start()
+    return thread
 
 
 def capture_context(

@@ -1,0 +1,34 @@
+"""The context runs record: captured once a process, also ahead of the first run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import keel
+from keel.core.workspace import open_workspace
+from keel.tracking import context
+
+
+def test_a_context_captured_ahead_is_the_one_runs_record(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[str, ...]] = []
+    git = context._git
+
+    def counted(root: Path, *args: str) -> Any:
+        calls.append(args)
+        return git(root, *args)
+
+    monkeypatch.setattr(context, "_git", counted)
+    context.capture_soon(open_workspace(project)).join()
+    assert calls == [("status", "--porcelain=v2", "--branch", "--untracked-files=normal")]  # not a git repo
+
+    with keel.start_run() as run:
+        pass
+    recorded = keel.get_run(run.id).context
+    assert recorded["git"] == {"available": False, "note": "not a git repository"}
+    assert recorded["packages"]["count"] > 0
+    assert len(calls) == 1  # the run shared the capture
