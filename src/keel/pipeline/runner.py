@@ -468,7 +468,6 @@ class PipelineRunner:
         import tempfile
 
         from keel.core.entities import RunStatus
-        from keel.data.checkout import checkout_path
 
         with output_locks(self.root, stage.all_outs):
             run = self._open_stage_run(stage, evaluation, restored=False)
@@ -521,9 +520,12 @@ class PipelineRunner:
                 else snapshot_path(self.data, out)
                 for out in stage.all_outs
             }
-            for dataset in outcome.outputs.values():  # made elsewhere: bring them into the project
-                self._fetch_missing([_tracked(dataset)])
-                checkout_path(self.data, _tracked(dataset), force=True)
+            if outcome.outputs:  # made elsewhere: bring them into the project
+                from keel.data.checkout import checkout_path
+
+                for dataset in outcome.outputs.values():
+                    self._fetch_missing([_tracked(dataset)])
+                    checkout_path(self.data, _tracked(dataset), force=True)
             self._log_results(run, stage, outs, report)
             run.set_tag("keel.exit_code", outcome.returncode)
             stopped = self._run_checks(stage, run, report)
