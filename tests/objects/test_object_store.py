@@ -8,7 +8,8 @@ import pytest
 from blake3 import blake3
 
 from keel.core.errors import IntegrityError, InvalidInput, NotFound
-from keel.objects.object_store import ObjectStore, copy_to_new
+from keel.objects.files import copy_to_new
+from keel.objects.object_store import ObjectStore
 
 
 def test_put_bytes_is_content_addressed_sharded_and_read_only(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ import os
 from pathlib import Path
 
 from keel.core.errors import ConfigError
-from keel.objects.object_store import ObjectStore, _kernel_copy, _unlink_quietly, copy_to_new
+from keel.objects.files import copy_to_new, kernel_copy, unlink_quietly
+from keel.objects.object_store import ObjectStore
 from keel.objects.stat_cache import StatCache
 
 METHODS = ("auto", "reflink", "hardlink", "copy")
@@ -45,8 +46,8 @@ def _probe(store: ObjectStore, folder: Path, method: str) -> bool:
     except OSError:
         return False
     finally:
-        _unlink_quietly(probe_src)
-        _unlink_quietly(probe_dst)
+        unlink_quietly(probe_src)
+        unlink_quietly(probe_dst)
 
 
 def choose_method(configured: str, store: ObjectStore, folder: Path, cache: StatCache) -> str:
@@ -113,7 +114,7 @@ def materialize(
                 errno.ENOTTY,
             ):
                 raise
-            _unlink_quietly(Path(dest))
+            unlink_quietly(Path(dest))
             return copy_to_new(source, dest, mode, size)
     if not os.path.isfile(source):
         raise store._missing(oid)
@@ -127,13 +128,13 @@ def materialize(
             except OSError as exc:
                 if exc.errno not in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL, errno.ENOTTY):
                     raise
-                _kernel_copy(Path(source), tmp)
+                kernel_copy(source, tmp)
         else:
-            _kernel_copy(Path(source), tmp)
+            kernel_copy(source, tmp)
         if method != "hardlink":
             os.chmod(tmp, mode)
         os.replace(tmp, dest)
     except BaseException:
-        _unlink_quietly(tmp)
+        unlink_quietly(tmp)
         raise
     return os.stat(dest)

@@ -1,11 +1,11 @@
 """The content-addressed object store.
 
 An object's id is the BLAKE3 hex digest of its bytes; it lives at ``<root>/ab/cdef…``.
-Writes go to a temporary file in the destination folder and are then moved into place with
-a no-replace rename (``renameat2(RENAME_NOREPLACE)``; ``link`` + ``unlink`` where that is not
-available), so a reader never sees a partial object, an existing object is never rewritten,
-and two writers of the same content cannot collide. Objects are made read-only. Every read
-can verify the hash; a mismatch is an :class:`IntegrityError` naming the object and the fix.
+Objects are created with :func:`keel.objects.files.publish`: written unnamed (or under a
+temporary name) and then named without replacing, so a reader never sees a partial object,
+an existing object is never rewritten, and two writers of the same content cannot collide.
+Objects are read-only. Every read can verify the hash; a mismatch is an
+:class:`IntegrityError` naming the object and the fix.
 
 Files up to 8 MiB are read once into memory, hashed and written; larger files are hashed
 with BLAKE3's multithreaded mode over a memory map and then copied by the kernel
@@ -15,22 +15,29 @@ modification time changes while it is being stored is refused.
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat as stat_module
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from keel.core.errors import FileChanged, IntegrityError, InvalidInput, NotFound
 from keel.core.hashing import hash_bytes, hash_file, is_oid
+from keel.objects.files import (
+    SMALL,
+    check_unchanged,
+    commit,
+    copy_fds,
+    publish,
+    read_unchanged,
+    unlink_quietly,
+    write_all,
+)
 
-_SMALL = 8 << 20
 #: From this many ids, :meth:`ObjectStore.missing` lists shard folders instead of stat-ing.
 _LIST_FROM = 512
-_COPY_CHUNK = 64 << 20
 _READ_ONLY = 0o444
 
 
@@ -98,12 +105,12 @@ class ObjectStore:
         if not stat_module.S_ISREG(before.st_mode):
             raise InvalidInput(f"{source} is not a regular file.")
         data: bytes | None = None
-        if before.st_size <= _SMALL:
-            data = _read_unchanged(source, before)
+        if before.st_size <= SMALL:
+            data = read_unchanged(source, before)
             oid = hash_bytes(data)
         else:
             oid = hash_file(Path(source))
-            _check_unchanged(source, before)
+            check_unchanged(source, before)
         target = self.location(oid)
         if os.path.isfile(target):
             return oid, before.st_size
@@ -112,14 +119,14 @@ class ObjectStore:
         if data is not None:
             self._write_new(oid, data)
             return oid, len(data)
-        tmp = self._temp_for(oid)
-        try:
-            _kernel_copy(Path(source), Path(tmp))
-            _check_unchanged(source, before)
-            self._commit(tmp, target)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+
+        def copy(fd: int) -> None:
+            with open(source, "rb") as src:
+                copy_fds(src.fileno(), fd)
+            check_unchanged(source, before)  # changed while copied: not this object
+
+        self._shard(oid)
+        publish(target, copy, _READ_ONLY)
         return oid, before.st_size
 
     def _link_in(self, source: str | Path, oid: str, before: os.stat_result) -> bool:
@@ -132,9 +139,9 @@ class ObjectStore:
         except OSError:
             return False  # another filesystem, no hard links here: copy instead
         try:
-            _check_unchanged(source, before)
+            check_unchanged(source, before)
         except FileChanged:
-            _unlink_quietly(target)  # written to after it was hashed: not this object
+            unlink_quietly(target)  # written to after it was hashed: not this object
             raise
         os.chmod(target, _READ_ONLY)
         return True
@@ -173,7 +180,7 @@ class ObjectStore:
             shutil.copyfile(self.path(oid), tmp)
             os.replace(tmp, dest)
         finally:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
         return dest
 
     def receive(self, oid: str, fetch: Callable[[Path], None]) -> int:
@@ -182,7 +189,7 @@ class ObjectStore:
         target = self.location(oid)
         if os.path.isfile(target):
             return os.path.getsize(target)
-        tmp = self._temp_for(oid)
+        tmp = f"{self._shard(oid)}.tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
         try:
             fetch(Path(tmp))
             if hash_file(Path(tmp)) != oid:
@@ -190,9 +197,9 @@ class ObjectStore:
                     f"Received data for object {oid[:12]}… does not match its id; fetch it again."
                 )
             size = os.path.getsize(tmp)
-            self._commit(tmp, target)
+            commit(tmp, target, _READ_ONLY)
         except BaseException:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         return size
 
@@ -223,41 +230,9 @@ class ObjectStore:
                 self._shards.add(shard)
         return folder
 
-    def _temp_for(self, oid: str) -> str:
-        return f"{self._shard(oid)}.tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
-
     def _write_new(self, oid: str, data: bytes) -> None:
-        tmp = self._temp_for(oid)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY)
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-            finally:
-                os.close(fd)
-            self._commit(tmp, self.location(oid), chmod=False)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-
-    def _commit(self, tmp: str, target: str, chmod: bool = True) -> None:
-        """Move ``tmp`` to ``target`` unless it exists; ``tmp`` is gone afterwards."""
-        if chmod:
-            os.chmod(tmp, _READ_ONLY)
-        if _rename_noreplace(tmp, target):
-            return
-        try:
-            os.link(tmp, target)  # refuses to replace: the first writer of an id wins
-        except FileExistsError:
-            pass
-        except OSError:
-            # Filesystems without hard links: rename is still atomic; identical bytes anyway.
-            if not os.path.exists(target):
-                os.replace(tmp, target)
-                return
-        _unlink_quietly(tmp)
+        self._shard(oid)
+        publish(self.location(oid), lambda fd: write_all(fd, data), _READ_ONLY)
 
     def _missing(self, oid: str) -> NotFound:
         return NotFound(f"Object {oid[:12]}… is not in {self.root}; it may be on a remote (keel pull).")
@@ -267,120 +242,3 @@ class ObjectStore:
             f"Object {oid[:12]}… in {self.root} is corrupt (its content no longer matches its id); "
             f"run `keel pull --force` to fetch it again from a remote."
         )
-
-
-def _check_unchanged(source: str | Path, before: os.stat_result, after: os.stat_result | None = None) -> None:
-    """Raise :class:`FileChanged` unless ``source`` (now, or as ``after`` says) has the
-    size, modification time and inode it had ``before``."""
-    after = after or os.stat(source)
-    if (after.st_size, after.st_mtime_ns, after.st_ino) != (
-        before.st_size,
-        before.st_mtime_ns,
-        before.st_ino,
-    ):
-        raise FileChanged(
-            f"{source} changed while Keel was reading it; run the command again once it is written."
-        )
-
-
-def _read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
-    """The bytes of the small file ``source``, refusing a file that is not as ``before``
-    says once read (the stat of the open file: no second path lookup)."""
-    fd = os.open(source, os.O_RDONLY)
-    try:
-        chunks = []
-        while chunk := os.read(fd, max(before.st_size, 1 << 16)):
-            chunks.append(chunk)
-        _check_unchanged(source, before, os.fstat(fd))
-    finally:
-        os.close(fd)
-    return b"".join(chunks)
-
-
-def _unlink_quietly(path: str | Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def copy_to_new(source: str | Path, dest: str | Path, mode: int, size: int | None = None) -> os.stat_result:
-    """Create ``dest``, which must not exist, with ``mode`` and the content of ``source``
-    (``size`` bytes, when the caller knows); return the stat of ``dest``. The fewest system
-    calls per file: moving many small objects is what this is for."""
-    src = os.open(source, os.O_RDONLY)
-    try:
-        fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        try:
-            if size is None:
-                size = os.fstat(src).st_size
-            if size <= _SMALL:
-                data = os.read(src, size + 1)  # one read, which also sees a wrong size
-                if len(data) != size:
-                    while more := os.read(src, 1 << 20):
-                        data += more
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-            else:
-                _copy_fds(src, fd)
-            return os.fstat(fd)
-        finally:
-            os.close(fd)
-    finally:
-        os.close(src)
-
-
-def _copy_fds(src: int, dst: int) -> None:
-    """Copy from ``src``'s position to its end with copy_file_range (no trip through user
-    space), falling back to reads and writes where the kernel cannot."""
-    try:
-        while os.copy_file_range(src, dst, _COPY_CHUNK):
-            pass
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-            raise
-        os.lseek(src, 0, os.SEEK_SET)
-        os.lseek(dst, 0, os.SEEK_SET)
-        os.ftruncate(dst, 0)
-        while chunk := os.read(src, 1 << 20):
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(dst, view) :]
-
-
-def _kernel_copy(source: Path, dest: Path) -> None:
-    """Copy with copy_file_range (no trip through user space), falling back to reads."""
-    with open(source, "rb") as src, open(dest, "wb") as dst:
-        _copy_fds(src.fileno(), dst.fileno())
-
-
-_renameat2: Any = None
-_renameat2_checked = False
-
-
-def _rename_noreplace(source: str | Path, target: str | Path) -> bool:
-    """Atomically move ``source`` to ``target`` unless ``target`` exists (then drop ``source``).
-    False when the system cannot do it (the caller falls back to link + unlink)."""
-    global _renameat2, _renameat2_checked
-    if not _renameat2_checked:
-        _renameat2_checked = True
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            _renameat2 = getattr(libc, "renameat2", None)
-        except (OSError, AttributeError):
-            _renameat2 = None
-    if _renameat2 is None:
-        return False
-    import ctypes
-
-    at_fdcwd, rename_noreplace = -100, 1
-    if _renameat2(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code == errno.EEXIST:
-        _unlink_quietly(source)
-        return True
-    return False

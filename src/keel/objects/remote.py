@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from keel.core.errors import InvalidInput, KeelError, NotFound, RemoteUnavailable
 from keel.core.hashing import is_oid
-from keel.objects.object_store import _rename_noreplace, _unlink_quietly, copy_to_new
+from keel.objects.files import copy_into, publish, unlink_quietly
 
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
 
@@ -122,20 +122,7 @@ class FolderRemote:
         target = f"{folder}{os.sep}{rest}"
         if self.link and _try_link(local, target):
             return
-        # Written under a temporary name (never listed as an object), then renamed into place.
-        tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{os.urandom(4).hex()}"
-        try:
-            copy_to_new(local, tmp, 0o444, size)
-            if _rename_noreplace(tmp, target):
-                return
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
-                pass
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
-        _unlink_quietly(tmp)
+        publish(target, lambda fd: copy_into(local, fd, size), 0o444)
 
     def download(self, oid: str, dest: Path) -> None:
         source = self._path(oid)
@@ -147,7 +134,7 @@ class FolderRemote:
             raise NotFound(f"Object {oid[:12]}… is not on remote {self.name} ({self.url}).") from None
 
     def delete(self, oid: str) -> None:
-        _unlink_quietly(self._path(oid))
+        unlink_quietly(self._path(oid))
 
     def stale_temporaries(self) -> list[str]:
         if not self.base.exists():

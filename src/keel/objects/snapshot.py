@@ -18,7 +18,8 @@ from typing import NamedTuple
 
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.hashing import hash_bytes, hash_file
-from keel.objects.object_store import ObjectStore, _check_unchanged, _read_unchanged
+from keel.objects.files import check_unchanged, read_unchanged
+from keel.objects.object_store import ObjectStore
 from keel.objects.stat_cache import StatCache, StatKey
 from keel.objects.trees import TreeEntry, Trees
 
@@ -142,10 +143,10 @@ def identify(
         if store is not None:
             oid, _ = store.put_file(file.path, file.stat, link)
         elif file.key[2] <= (8 << 20):
-            oid = hash_bytes(_read_unchanged(file.path, file.stat))
+            oid = hash_bytes(read_unchanged(file.path, file.stat))
         else:
             oid = hash_file(Path(file.path))
-            _check_unchanged(file.path, file.stat)
+            check_unchanged(file.path, file.stat)
         return file.rel, oid
 
     fresh: list[tuple[str, StatKey, str]] = []

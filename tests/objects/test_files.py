@@ -1,0 +1,56 @@
+"""Creating files atomically: unnamed files where the system allows, temporary names elsewhere."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from keel.objects import files
+from keel.objects.files import publish, write_all
+
+
+@pytest.fixture(params=["unnamed", "temporary name"])
+def folder(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A folder to publish into, on each of the two ways of creating files."""
+    folder = tmp_path / "objects" / "ab"
+    folder.mkdir(parents=True)
+    if request.param == "temporary name":
+        files._no_unnamed.add(str(folder.parent))  # as on a filesystem that refuses O_TMPFILE
+    else:
+        probe = files._open_unnamed(str(folder), 0o444)
+        if probe is None:
+            pytest.skip("this filesystem has no unnamed files (O_TMPFILE)")
+        os.close(probe)
+    yield folder
+    files._no_unnamed.discard(str(folder.parent))
+
+
+def test_publish_creates_the_whole_file_and_leaves_nothing_else(folder: Path) -> None:
+    target = folder / "object"
+    publish(str(target), lambda fd: write_all(fd, b"x" * 100_000), 0o444)
+    assert target.read_bytes() == b"x" * 100_000
+    assert not target.stat().st_mode & stat.S_IWUSR
+    assert os.listdir(folder) == ["object"]
+
+
+def test_publish_never_replaces_an_existing_file(folder: Path) -> None:
+    target = folder / "object"
+    target.write_bytes(b"first")
+    inode = target.stat().st_ino
+    publish(str(target), lambda fd: write_all(fd, b"second"), 0o444)
+    assert (target.read_bytes(), target.stat().st_ino) == (b"first", inode)
+    assert os.listdir(folder) == ["object"]
+
+
+def test_a_failed_write_leaves_nothing_behind(folder: Path) -> None:
+    def fail(fd: int) -> None:
+        write_all(fd, b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        publish(str(folder / "object"), fail, 0o444)
+    assert os.listdir(folder) == []
