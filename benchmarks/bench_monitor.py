@@ -209,7 +209,7 @@ import scipy.stats  # Keel imports these at its first test: before the timer, as
 
 scipy_import = clock() - started
 from keel.monitor.drift import detect_drift
-from keel.monitor.sketch import TableSketch, sketch_table
+from keel.checks.sketch import TableSketch, sketch_table
 
 
 def verdicts(drift):

@@ -20,6 +20,7 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, ks_2samp, wasserstein_distance
 
 from keel.checks.compare import population_stability_index
+from keel.checks.sketch import TableSketch, sketch_table
 from keel.core.errors import InvalidInput
 from keel.monitor.drift import (
     MISSING,
@@ -36,7 +37,6 @@ from keel.monitor.drift import (
     detect_drift,
 )
 from keel.monitor.drift_scenarios import NUMERIC, detection_rates, make_table
-from keel.monitor.sketch import TableSketch, sketch_table
 
 # false alarms and detection, on data with a known truth
 

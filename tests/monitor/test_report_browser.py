@@ -42,10 +42,10 @@ def browser() -> Any:
 
 
 def _report(tmp_path: Path) -> Path:
+    from keel.checks.sketch import sketch_table
     from keel.monitor.drift import detect_drift
     from keel.monitor.evaluate import quality_findings
     from keel.monitor.report_html import write_html
-    from keel.monitor.sketch import sketch_table
 
     rng = np.random.default_rng(5)
     rows = 3000

@@ -98,8 +98,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from keel.checks.compare import population_stability_index
 from keel.checks.profile import column_names, map_columns, read_numbers
 from keel.checks.results import finite_or_none
-from keel.core.errors import InvalidInput
-from keel.monitor.sketch import (
+from keel.checks.sketch import (
     QUANTILE_KINDS,
     ColumnSketch,
     TableSketch,
@@ -107,6 +106,7 @@ from keel.monitor.sketch import (
     knot_cdf,
     read_seconds,
 )
+from keel.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     import numpy as np

@@ -140,8 +140,8 @@ def detection_rates(trials: int, rows: int, seed: int) -> dict[str, dict[str, fl
     """
     import numpy as np
 
+    from keel.checks.sketch import sketch_table
     from keel.monitor.drift import detect_drift
-    from keel.monitor.sketch import sketch_table
 
     rng = np.random.default_rng(seed)
     flagged: dict[str, dict[str, list[int]]] = {scenario: {} for scenario in SCENARIOS}

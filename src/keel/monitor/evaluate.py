@@ -25,9 +25,9 @@ from keel.core.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
 
+    from keel.checks.sketch import ColumnSketch
     from keel.monitor.drift import ColumnDrift, DriftResult
     from keel.monitor.reference import Reference
-    from keel.monitor.sketch import ColumnSketch
 
 #: Data-quality limits (the same defaults as ``keel check compare``).
 MAX_MISSING_INCREASE = 0.05

@@ -1,36 +1,32 @@
-"""Reference data for monitoring, profiled once per dataset version and cached as an object.
+"""Reference data for monitoring: a table, or the training data of a model, as a sketch.
 
 A reference is a table: a file (CSV, Parquet, …) in the project, a tracked file as
 ``keel.lock`` recorded it at a git revision (``data/train.csv@v1``), or — for a model — the
-training data its run read. Its sketch (:mod:`keel.monitor.sketch`) is computed the first
-time, stored in the object store, and found again through the ``profiles`` table by the
-dataset's content id and the sketch settings, so monitoring never rereads training data.
-For a model the sketch also holds the model's own predictions on that data (``prediction``),
-the reference for prediction drift, and the settings key includes the model's package id.
+training data its run read. Its sketch (:mod:`keel.checks.sketch`) is computed once per
+dataset version and cached (:mod:`keel.checks.sketch_cache`), so monitoring never rereads
+training data. For a model the sketch also holds the model's own predictions on that data
+(``prediction``), the reference for prediction drift, and the settings key includes the
+model's package id.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keel.core.errors import InvalidInput, NotFound
-from keel.core.hashing import hash_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from keel.checks.sketch import TableSketch
     from keel.core.models import ModelVersion
     from keel.core.workspace import Workspace
     from keel.models.model import KeelModel
-    from keel.monitor.sketch import TableSketch
     from keel.tracking.session import Session
 
-#: Bump when the sketch's content changes meaning: cached profiles are then recomputed.
-SKETCH_VERSION = "sketch-1"
 PREDICTION = "prediction"
 
 
@@ -53,68 +49,22 @@ def split_version(text: str) -> tuple[str, str | None]:
     return text, None
 
 
-def cached_sketch(
-    session: Session,
-    dataset_oid: str,
-    settings: str,
-    compute: Callable[[], tuple[TableSketch, dict[str, Any]]],
-) -> tuple[TableSketch, dict[str, Any]]:
-    """The sketch of a dataset version for ``settings`` (computed by ``compute`` once), and
-    the extra facts stored with it."""
-    from keel.monitor.sketch import TableSketch
-    from keel.store.monitor_repo import cached_profile, remember_profile
-
-    key = hash_bytes(f"{SKETCH_VERSION}:{settings}".encode())
-    with session.db.read() as conn:
-        oid = cached_profile(conn, dataset_oid, key)
-    if oid is not None and session.objects.exists(oid):
-        body = json.loads(session.objects.read_bytes(oid))
-        return TableSketch.from_dict(body["sketch"]), dict(body.get("extra") or {})
-    sketch, extra = compute()
-    payload = json.dumps({"sketch": sketch.to_dict(), "extra": extra}, sort_keys=True).encode()
-    remember_profile(session.db, dataset_oid, key, session.objects.put_bytes(payload), sketch.rows)
-    return sketch, extra
-
-
-def _kinds_key(kinds: dict[str, str] | None) -> str:
-    return json.dumps(sorted((kinds or {}).items()))
-
-
 def file_reference(
     workspace: Workspace, session: Session, text: str, kinds: dict[str, str] | None = None
 ) -> Reference:
     """A reference given as a path (``data/train.csv``) or a recorded version (``…@v1``)."""
-    from keel.checks.data_api import data_version, read_data, read_data_at, subject_label
-    from keel.monitor.sketch import sketch_table
+    from keel.checks.data_api import subject_label
+    from keel.checks.sketch_cache import content_id, sketch_reference
 
     raw, rev = split_version(text)
     path = Path(raw)
-    if rev is None:
-        if not path.exists():
-            raise InvalidInput(f"Reference {raw} does not exist; give a data file or folder, or PATH@REV.")
-        version = data_version(workspace, path)
-        oid = (
-            version.oid if version is not None else hash_bytes(path.read_bytes()) if path.is_file() else None
-        )
-        if oid is None:
-            raise InvalidInput(f"Reference {raw} is outside the project; copy it in, or give a file.")
-
-        def load() -> pd.DataFrame:
-            return read_data(path)
-
-        label = subject_label(path, workspace)
-    else:
-        from keel.data.api import dataset
-
-        oid = dataset(path, rev).oid
-
-        def load() -> pd.DataFrame:
-            return read_data_at(path, rev)
-
-        label = f"{subject_label(path, workspace)}@{rev}"
-    sketch, _ = cached_sketch(
-        session, oid, f"table:{_kinds_key(kinds)}", lambda: (sketch_table(load(), kinds=kinds), {})
-    )
+    if rev is None and not path.exists():
+        raise InvalidInput(f"Reference {raw} does not exist; give a data file or folder, or PATH@REV.")
+    oid = content_id(workspace, path, rev)
+    if oid is None:
+        raise InvalidInput(f"Reference {raw} is outside the project; copy it in, or give a file.")
+    sketch = sketch_reference(path, rev, oid=oid, session=session, kinds=kinds)
+    label = subject_label(path, workspace) + (f"@{rev}" if rev is not None else "")
     return Reference(f"{label} ({oid[:10]})", sketch, oid)
 
 
@@ -124,7 +74,8 @@ def model_reference(
     """The training data of ``version``: the table its run read that holds the model's inputs,
     with the model's predictions on it (and its performance, when one other column holds the
     labels)."""
-    from keel.monitor.sketch import sketch_table
+    from keel.checks.sketch import sketch_table
+    from keel.checks.sketch_cache import cached_sketch, kinds_key
     from keel.tracking.queries import get_run
 
     if version.run_id is None:
@@ -138,7 +89,7 @@ def model_reference(
         raise NotFound(
             f"The run of {version.ref} ({run.id[:12]}) read no table file (CSV, Parquet…); give --reference DATA."
         )
-    settings = f"model:{version.package_oid}:{_kinds_key(kinds)}"
+    settings = f"model:{version.package_oid}:{kinds_key(kinds)}"
     last_error = ""
     for candidate in tables:
 

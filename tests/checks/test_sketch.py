@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from keel.checks.sketch import ColumnSketch, TableSketch, sketch_table
 from keel.core.errors import InvalidInput
-from keel.monitor.sketch import ColumnSketch, TableSketch, sketch_table
 
 
 def rank_error(values: np.ndarray, quantiles: tuple[float, ...]) -> float:
@@ -272,8 +272,8 @@ def test_a_million_rows_by_twenty_columns_sketch_quickly() -> None:
 def test_whole_float_categories_keep_their_keys_whatever_else_the_sample_holds() -> None:
     import pandas as pd
 
+    from keel.checks.sketch import sketch_table
     from keel.monitor.drift import detect_drift
-    from keel.monitor.sketch import sketch_table
 
     reference = pd.DataFrame({"rating": [1.0, 2.0, 3.0] * 1000})
     current = pd.DataFrame({"rating": [1.0, 2.0, 3.0] * 1000 + [2.5]})
