@@ -287,10 +287,7 @@ class PipelineRunner:
             self._schedule(order, reports)
         finally:
             if self._parent is not None:
-                from keel.core.entities import RunStatus
-
-                failed = any(r.state in ("failed", "skipped") for r in reports.values())
-                self._parent.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
+                _end(self._parent, failed=any(r.state in ("failed", "skipped") for r in reports.values()))
         return report
 
     def _parent_id(self) -> str:
@@ -430,7 +427,6 @@ class PipelineRunner:
         }
         if set(outs) != set(stage.all_outs):
             return False
-        from keel.core.entities import RunStatus
         from keel.data.checkout import checkout_path
 
         try:
@@ -443,7 +439,7 @@ class PipelineRunner:
         run = self._open_stage_run(stage, evaluation, restored=True)
         report.run_id = run.id
         self._log_results(run, stage, outs, report)
-        run.end(RunStatus.FINISHED.value)
+        _end(run)
         self._record(stage, evaluation, outs, run.id)
         return True
 
@@ -466,8 +462,6 @@ class PipelineRunner:
 
     def _execute(self, stage: Stage, evaluation: _Evaluation, report: StageReport) -> None:
         import tempfile
-
-        from keel.core.entities import RunStatus
 
         with output_locks(self.root, stage.all_outs):
             run = self._open_stage_run(stage, evaluation, restored=False)
@@ -532,7 +526,7 @@ class PipelineRunner:
             if stopped is not None:
                 self._fail(run, report, outcome, stopped, "")
                 return
-            run.end(RunStatus.FINISHED.value)
+            _end(run)
             self._record(stage, evaluation, outs, run.id)
             from keel.store.stage_cache_repo import remember
 
@@ -562,10 +556,8 @@ class PipelineRunner:
         return stopped
 
     def _fail(self, run: Any, report: StageReport, outcome: StageOutcome, why: str, tail: str) -> None:
-        from keel.core.entities import RunStatus
-
         run.set_tag("keel.exit_code", outcome.returncode)
-        run.end(RunStatus.FAILED.value)
+        _end(run, failed=True)
         report.error = tail
         self._set(report, "failed", why)
 
@@ -614,6 +606,13 @@ class PipelineRunner:
                 "outs": {p: v.to_dict() for p, v in sorted(outs.items())},
                 "run": run_id,
             }
+
+
+def _end(run: Any, failed: bool = False) -> None:
+    """End a stage's or the pipeline's run (the run entities load only once one was opened)."""
+    from keel.core.entities import RunStatus
+
+    run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
 
 
 def _tracked(dataset: DatasetVersion) -> TrackedPath:
