@@ -106,3 +106,59 @@ def test_compare_with_the_reference_as_recorded_at_a_git_revision(project: Path,
         cwd=project,
     )  # fmt: skip
     assert missing.returncode in (2, 3) and "Traceback" not in missing.stderr
+
+
+def test_compare_reads_a_dataset_version_once_and_shares_its_sketch_with_monitoring(
+    project: Path, iris: Any, monkeypatch: Any
+) -> None:
+    from keel.checks import data_api
+    from keel.checks.compare_api import check_compare
+    from keel.core.workspace import open_workspace
+    from keel.monitor.reference import file_reference
+    from keel.tracking.session import session_for_workspace
+    from tests.data.conftest import git
+
+    X, _ = iris
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    X.to_csv(data / "train.csv", index=False)
+    X.sample(60, random_state=3).to_csv(data / "served.csv", index=False)
+    git(project, "init", "-q")
+    git(project, "config", "user.email", "test@keel.invalid")
+    git(project, "config", "user.name", "Keel tests")
+    assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "v1")
+    git(project, "tag", "v1")
+
+    reads: list[str] = []
+    read_data, read_data_at = data_api.read_data, data_api.read_data_at
+
+    def counted(path: Path) -> Any:
+        reads.append(Path(path).name)
+        return read_data(path)
+
+    def counted_at(path: Path, rev: str) -> Any:
+        reads.append(f"{Path(path).name}@{rev}")
+        return read_data_at(path, rev)
+
+    monkeypatch.setattr(data_api, "read_data", counted)
+    monkeypatch.setattr(data_api, "read_data_at", counted_at)
+
+    first = check_compare("data/served.csv", "data/train.csv")
+    assert reads == ["served.csv", "train.csv"]
+    again = check_compare("data/served.csv", "data/train.csv")
+    assert reads[2:] == ["served.csv"]  # the reference's sketch came from the cache
+    assert again.to_dict()["results"] == first.to_dict()["results"]
+    assert again.measured["reference_rows"] == len(X)
+
+    workspace = open_workspace()
+    reference = file_reference(workspace, session_for_workspace(workspace), "data/train.csv")
+    assert reads[3:] == [] and reference.sketch.rows == len(X)  # monitoring finds the same sketch
+
+    (X + 5.0).to_csv(data / "train.csv", index=False)  # a new version is sketched anew
+    moved = check_compare("data/served.csv", "data/train.csv")
+    assert reads[3:] == ["served.csv", "train.csv"] and not moved.passed
+    then = check_compare("data/served.csv", "data/train.csv", reference_rev="v1")
+    assert reads[5:] == ["served.csv"]  # v1 is the version sketched first: no read of the store either
+    assert then.to_dict()["results"] == first.to_dict()["results"]

@@ -1,7 +1,9 @@
-"""Train/serve checks: a current table compared with the profile of a reference table.
+"""Train/serve checks: a current table compared with the sketch of a reference table.
 
-:func:`compare_to_profile` reads each reference column of the current table once, in the
-reference's kind, and applies the rules to it:
+The reference is summarized by its :class:`~keel.checks.sketch.TableSketch`, the summary
+monitoring uses too (and, inside a project, the same one, cached per dataset version:
+:mod:`keel.checks.sketch_cache`). :func:`compare_to_sketch` reads each reference column of
+the current table once, in the reference's kind, and applies the rules to it:
 
 - ``missing_column`` — the column is gone (fails; nothing else is checked for it);
 - ``type_changed`` — no current value can be read as the reference's kind (numbers for a
@@ -12,45 +14,45 @@ reference's kind, and applies the rules to it:
 - ``out_of_range`` (numeric) — the fraction of non-null values outside the reference's
   ``[min, max]``;
 - ``new_categories`` (categorical, boolean) — the fraction of non-null values in categories
-  the reference never had; only when the profile kept every reference category (no "other");
+  the reference never had; only when the sketch kept every reference category (at most
+  :data:`~keel.checks.sketch.MAX_CATEGORIES` of them, nothing in "other");
 - ``distribution`` — one finding per :class:`DistributionTest`, by default the population
-  stability index (:class:`PSI`) over the reference's buckets.
+  stability index (:class:`PSI`) over 20 equal-frequency buckets of the reference (numbers)
+  or its categories plus "other/new".
 
 ``missing_column`` and ``type_changed`` findings appear only when they fail (value 1.0,
 threshold 0.0); the measured rules report every column they apply to, passed or not, so a
 report shows what was checked. A rule measuring a fraction of non-null values is skipped for a
 column with none (``missing_rate`` reports that). Datetime columns get ``missing_rate`` and
 ``type_changed`` only: time moves on between training and serving, so their range and
-distribution are expected to differ. Columns only in the current table are ignored.
+distribution are expected to differ. Text columns (free text, see the sketch) get
+``missing_rate`` only: every value is new. Columns only in the current table are ignored.
+
+Monitoring's data-quality findings are these rules at their default limits, without the
+distribution test (drift monitoring has its own tests).
 
 A current table with no rows raises :class:`~keel.core.errors.InvalidInput`: there is
-nothing to measure, and a check that passed on no data would hide a broken feed.
+nothing to measure, and a check that passed on no data would hide a broken feed. So does a
+reference of no rows: every value would be new to it.
 
-A drift engine plugs in more tests (Kolmogorov–Smirnov, Jensen–Shannon…) by implementing
-:class:`DistributionTest`: each gets the reference :class:`ColumnProfile` and a
-:class:`CurrentColumn` — the current counts over the reference's buckets and, for numeric
-columns, the current values themselves. Everything is vectorized (one ``searchsorted`` or one
-``value_counts`` per column, columns on a few threads for a large table): a million rows by
-twenty columns compare in well under two seconds.
+A drift engine plugs in more tests by implementing :class:`DistributionTest`: each gets the
+reference :class:`~keel.checks.sketch.ColumnSketch` and a :class:`CurrentColumn` — the
+current finite values of a numeric column, or the current counts over a categorical
+column's buckets. Everything is vectorized (one ``searchsorted`` or one ``value_counts`` per
+column, columns on a few threads for a large table): a million rows by twenty columns compare
+in well under two seconds.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from keel.checks.profile import (
-    ColumnProfile,
-    TableProfile,
-    column_kind,
-    column_names,
-    map_columns,
-    numeric_buckets,
-    read_numbers,
-    value_counts,
-)
+from keel.checks.columns import column_kind, column_names, map_columns, read_numbers
+from keel.checks.sketch import QUANTILE_KINDS, ColumnSketch, TableSketch, category_counts, numeric_buckets
 from keel.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -94,12 +96,13 @@ class Finding:
 
 @dataclass(frozen=True, eq=False)
 class CurrentColumn:
-    """One current column read against its reference profile, as a distribution test sees it."""
+    """One current column read against its reference sketch, as a distribution test sees it."""
 
-    #: the current count per reference bucket, aligned with ``ColumnProfile.bucket_counts()``
-    counts: npt.NDArray[np.int64]
-    #: numeric columns: the current non-null values read as numbers (infinities kept); else None
+    #: numeric and datetime references: the current finite values; else None
     values: npt.NDArray[np.float64] | None = None
+    #: category references: the current count per reference category, then "other/new"
+    #: (aligned with ``ColumnSketch.buckets()``); else None
+    buckets: npt.NDArray[np.int64] | None = None
 
 
 @runtime_checkable
@@ -114,7 +117,7 @@ class DistributionTest(Protocol):
         """The largest score that passes."""
         ...
 
-    def score(self, reference: ColumnProfile, current: CurrentColumn) -> float | None:
+    def score(self, reference: ColumnSketch, current: CurrentColumn) -> float | None:
         """The score, or None when the test does not apply to this column."""
         ...
 
@@ -123,26 +126,41 @@ class DistributionTest(Protocol):
 class PSI:
     """Population stability index over the reference's buckets.
 
+    Numbers: ``buckets`` equal-frequency buckets cut at the reference's quantiles
+    (:meth:`~keel.checks.sketch.ColumnSketch.quantile_buckets`), the reference's share in each
+    from its sketch; categories: each reference category, then "other/new". The score is
     ``sum((c - r) * ln(c / r))`` over the buckets, with ``r`` and ``c`` the reference and
     current fractions, each at least ``epsilon`` so an empty bucket scores high but finite.
     Rule of thumb: under 0.1 stable, 0.1–0.2 a moderate shift, above 0.2 a significant one.
+    None (not applicable) when either side has no values to bucket.
     """
 
     threshold: float = 0.2
     epsilon: float = 1e-4
+    buckets: int = 20
     name: str = "PSI"
 
-    def score(self, reference: ColumnProfile, current: CurrentColumn) -> float | None:
-        return population_stability_index(reference.bucket_counts(), current.counts, epsilon=self.epsilon)
+    def score(self, reference: ColumnSketch, current: CurrentColumn) -> float | None:
+        if reference.kind in QUANTILE_KINDS:
+            if current.values is None:
+                return None
+            cuts, expected = reference.quantile_buckets(self.buckets)
+            return population_stability_index(
+                expected, numeric_buckets(cuts, current.values), epsilon=self.epsilon
+            )
+        if current.buckets is None:
+            return None
+        return population_stability_index(reference.buckets(), current.buckets, epsilon=self.epsilon)
 
 
 def population_stability_index(
-    expected: Sequence[int] | npt.NDArray[Any],
-    actual: Sequence[int] | npt.NDArray[Any],
+    expected: Sequence[float] | npt.NDArray[Any],
+    actual: Sequence[float] | npt.NDArray[Any],
     *,
     epsilon: float = 1e-4,
 ) -> float | None:
-    """The PSI of bucket counts ``actual`` against ``expected``; None if either has no values."""
+    """The PSI of bucket counts (or shares) ``actual`` against ``expected``; None if either has
+    no values."""
     import numpy as np
 
     reference = np.asarray(expected, dtype=np.float64)
@@ -170,7 +188,7 @@ class CompareOptions:
     psi_threshold: float = 0.2
     #: compare only these reference columns (default: all)
     columns: Sequence[str] | None = None
-    #: the distribution tests (default: PSI at ``psi_threshold``)
+    #: the distribution tests (default: PSI at ``psi_threshold``; ``()`` for none)
     tests: Sequence[DistributionTest] | None = None
 
     def __post_init__(self) -> None:
@@ -183,15 +201,19 @@ class CompareOptions:
         return tuple(self.tests) if self.tests is not None else (PSI(self.psi_threshold),)
 
 
-def compare_to_profile(
-    reference: TableProfile, current: pd.DataFrame, *, options: CompareOptions | None = None
+def compare_to_sketch(
+    reference: TableSketch, current: pd.DataFrame, *, options: CompareOptions | None = None
 ) -> list[Finding]:
     """Every finding of the rules (see the module) for ``current`` against ``reference``."""
     import pandas as pd
 
     options = options or CompareOptions()
+    if not isinstance(reference, TableSketch):
+        raise InvalidInput(f"The reference is {type(reference).__name__}; give a TableSketch (sketch_table).")
     if not isinstance(current, pd.DataFrame):
         raise InvalidInput(f"Cannot compare {type(current).__name__}; give a pandas DataFrame.")
+    if reference.rows == 0:
+        raise InvalidInput("The reference table has no rows; compare with a table of at least one row.")
     if len(current) == 0:
         raise InvalidInput(
             "The current table has no rows; compare a table with at least one row "
@@ -211,34 +233,36 @@ def compare_to_profile(
 
 
 def _compare_job(
-    profile: ColumnProfile,
+    reference: ColumnSketch,
     series: pd.Series | None,
     options: CompareOptions,
     tests: Sequence[DistributionTest],
 ) -> list[Finding]:
     if series is None:
-        message = f"Column {profile.name!r} is in the reference but not in the current table."
-        return [Finding(profile.name, "missing_column", False, 1.0, 0.0, message)]
-    return compare_column(profile, series, options, tests)
+        message = f"Column {reference.name!r} is in the reference but not in the current table."
+        return [Finding(reference.name, "missing_column", False, 1.0, 0.0, message)]
+    return compare_column(reference, series, options, tests)
 
 
 def compare_column(
-    profile: ColumnProfile,
+    reference: ColumnSketch,
     series: pd.Series,
     options: CompareOptions,
     tests: Sequence[DistributionTest] | None = None,
 ) -> list[Finding]:
-    """The findings for one current column against its reference profile."""
+    """The findings for one current column against its reference sketch."""
     tests = options.distribution_tests() if tests is None else tests
-    if profile.kind == "numeric":
-        return _numeric(profile, series, options, tests)
-    if profile.kind == "datetime":
-        return _datetime(profile, series, options)
-    return _categorical(profile, series, options, tests)
+    if reference.kind == "numeric":
+        return _numeric(reference, series, options, tests)
+    if reference.kind == "datetime":
+        return _datetime(reference, series, options)
+    if reference.kind == "text":
+        return [_missing_rate(reference, int(series.isna().sum()), len(series), options)]
+    return _categorical(reference, series, options, tests)
 
 
 def _numeric(
-    profile: ColumnProfile, series: pd.Series, options: CompareOptions, tests: Sequence[DistributionTest]
+    reference: ColumnSketch, series: pd.Series, options: CompareOptions, tests: Sequence[DistributionTest]
 ) -> list[Finding]:
     import numpy as np
 
@@ -246,19 +270,19 @@ def _numeric(
     values, unreadable = read_numbers(series)
     missing = np.isnan(values)
     nulls = int(np.count_nonzero(missing & ~unreadable))
-    findings = [_missing_rate(profile, nulls, rows, options)]
+    findings = [_missing_rate(reference, nulls, rows, options)]
     present = rows - nulls
     if not present:
         return findings
     bad = int(np.count_nonzero(unreadable))
     if bad == present:
-        return [_type_changed(profile, series, unreadable, "a number"), *findings]
-    if profile.min is None or profile.max is None:
+        return [_type_changed(reference, series, unreadable, "a number"), *findings]
+    if reference.min is None or reference.max is None:
         outside = ~missing
         where = "the reference had no finite values"
     else:
-        outside = (values < profile.min) | (values > profile.max)  # False for NaN
-        where = f"the reference range [{profile.min:g}, {profile.max:g}]"
+        outside = (values < reference.min) | (values > reference.max)  # False for NaN
+        where = f"the reference range [{reference.min:g}, {reference.max:g}]"
     offending = outside | unreadable
     count = int(np.count_nonzero(offending))
     samples = _row_samples(series, offending)
@@ -268,79 +292,70 @@ def _numeric(
     unparsed = f", {bad} of them not numbers" if bad else ""
     findings.append(
         Finding(
-            profile.name,
+            reference.name,
             "out_of_range",
             passed,
             fraction,
             options.max_out_of_range,
-            f"Column {profile.name!r} has {_percent(fraction)} of its values outside {where}{unparsed}, "
+            f"Column {reference.name!r} has {_percent(fraction)} of its values outside {where}{unparsed}, "
             f"{'within' if passed else 'above'} the limit of {_percent(options.max_out_of_range)}{examples}.",
             samples,
         )
     )
-    numbers = values[~missing]
-    counts = numeric_buckets(profile.edges, numbers)
-    findings.extend(_distribution(profile, CurrentColumn(counts, numbers), tests))
+    finite = values[np.isfinite(values)]
+    findings.extend(_distribution(reference, CurrentColumn(values=finite), tests))
     return findings
 
 
 def _categorical(
-    profile: ColumnProfile, series: pd.Series, options: CompareOptions, tests: Sequence[DistributionTest]
+    reference: ColumnSketch, series: pd.Series, options: CompareOptions, tests: Sequence[DistributionTest]
 ) -> list[Finding]:
     import numpy as np
 
     rows = len(series)
-    if profile.kind == "boolean" and column_kind(series) in ("numeric", "datetime"):
+    if reference.kind == "boolean" and column_kind(series) in ("numeric", "datetime"):
         nulls = int(series.isna().sum())
-        finding = _missing_rate(profile, nulls, rows, options)
+        finding = _missing_rate(reference, nulls, rows, options)
         if nulls == rows:
             return [finding]
         readable = np.asarray(series.notna().to_numpy(), dtype=np.bool_)
-        return [_type_changed(profile, series, readable, "a boolean"), finding]
-    counts = value_counts(series)
+        return [_type_changed(reference, series, readable, "a boolean"), finding]
+    keys, counts = category_counts(series)
     present = int(counts.sum())
-    findings = [_missing_rate(profile, rows - present, rows, options)]
+    findings = [_missing_rate(reference, rows - present, rows, options)]
     if not present:
         return findings
-    keys = counts.index.astype(str)
-    tallies = np.asarray(counts.to_numpy(), dtype=np.int64)
-    known = np.asarray(keys.isin(list(profile.categories)), dtype=np.bool_)
-    position = {key: i for i, key in enumerate(profile.categories)}
-    buckets = np.zeros(len(position) + 1, dtype=np.int64)
-    for key, tally in zip(keys[known].tolist(), tallies[known].tolist(), strict=True):
-        buckets[position[key]] += tally
-    buckets[-1] = present - int(buckets[:-1].sum())  # everything else: the "other" bucket
-    if profile.complete:
-        new = int(tallies[~known].sum())
-        fraction = new / present
+    buckets = reference.align(keys, counts)
+    if reference.complete:
+        fraction = int(buckets[-1]) / present
         passed = fraction <= options.max_new_categories
-        samples = tuple(_plain(v) for v in counts.index[~known][:SAMPLES].tolist())
+        samples = tuple(itertools.islice((k for k in keys if k not in reference.categories), SAMPLES))
         examples = f"; e.g. {', '.join(repr(s) for s in samples)}" if samples else ""
         findings.append(
             Finding(
-                profile.name,
+                reference.name,
                 "new_categories",
                 passed,
                 fraction,
                 options.max_new_categories,
-                f"Column {profile.name!r} has {_percent(fraction)} of its values in categories the "
+                f"Column {reference.name!r} has {_percent(fraction)} of its values in categories the "
                 f"reference never had, {'within' if passed else 'above'} the limit of "
                 f"{_percent(options.max_new_categories)}{examples}.",
                 samples,
             )
         )
-    findings.extend(_distribution(profile, CurrentColumn(buckets), tests))
+    findings.extend(_distribution(reference, CurrentColumn(buckets=buckets), tests))
     return findings
 
 
-def _datetime(profile: ColumnProfile, series: pd.Series, options: CompareOptions) -> list[Finding]:
+def _datetime(reference: ColumnSketch, series: pd.Series, options: CompareOptions) -> list[Finding]:
     import numpy as np
     import pandas as pd
 
     rows = len(series)
     nulls_mask = np.asarray(series.isna().to_numpy(), dtype=np.bool_)
     nulls = int(np.count_nonzero(nulls_mask))
-    findings = [_missing_rate(profile, nulls, rows, options)]
+    findings = [_missing_rate(reference, nulls, rows, options)]
     kind = column_kind(series)
     if kind == "datetime" or nulls == rows:
         return findings
@@ -353,58 +368,58 @@ def _datetime(profile: ColumnProfile, series: pd.Series, options: CompareOptions
             readable = 0
     if readable:
         return findings
-    return [_type_changed(profile, series, ~nulls_mask, "a date and time"), *findings]
+    return [_type_changed(reference, series, ~nulls_mask, "a date and time"), *findings]
 
 
-def _missing_rate(profile: ColumnProfile, nulls: int, rows: int, options: CompareOptions) -> Finding:
+def _missing_rate(reference: ColumnSketch, nulls: int, rows: int, options: CompareOptions) -> Finding:
     now = nulls / rows
-    before = profile.null_fraction
+    before = reference.missing
     increase = now - before
     passed = increase <= options.max_missing_increase
     return Finding(
-        profile.name,
+        reference.name,
         "missing_rate",
         passed,
         increase,
         options.max_missing_increase,
-        f"Column {profile.name!r} is {_percent(now)} null against {_percent(before)} in the reference, "
+        f"Column {reference.name!r} is {_percent(now)} null against {_percent(before)} in the reference, "
         f"a change of {_points(increase)}, {'within' if passed else 'above'} the limit of "
         f"{_points(options.max_missing_increase)}.",
     )
 
 
-def _type_changed(profile: ColumnProfile, series: pd.Series, unreadable: Any, wanted: str) -> Finding:
+def _type_changed(reference: ColumnSketch, series: pd.Series, unreadable: Any, wanted: str) -> Finding:
     samples = _row_samples(series, unreadable)
     examples = f" (e.g. {', '.join(repr(s) for s in samples)})" if samples else ""
     return Finding(
-        profile.name,
+        reference.name,
         "type_changed",
         False,
         1.0,
         0.0,
-        f"Column {profile.name!r} was {profile.kind} in the reference but none of its current values "
+        f"Column {reference.name!r} was {reference.kind} in the reference but none of its current values "
         f"reads as {wanted}{examples}.",
         samples,
     )
 
 
 def _distribution(
-    profile: ColumnProfile, current: CurrentColumn, tests: Sequence[DistributionTest]
+    reference: ColumnSketch, current: CurrentColumn, tests: Sequence[DistributionTest]
 ) -> list[Finding]:
     findings = []
     for test in tests:
-        score = test.score(profile, current)
+        score = test.score(reference, current)
         if score is None:
             continue
         passed = score <= test.threshold
         findings.append(
             Finding(
-                profile.name,
+                reference.name,
                 "distribution",
                 passed,
                 score,
                 test.threshold,
-                f"Column {profile.name!r} has a {test.name} of {score:.3g} against the reference, "
+                f"Column {reference.name!r} has a {test.name} of {score:.3g} against the reference, "
                 f"{'within' if passed else 'above'} the limit of {test.threshold:g}.",
                 test=test.name,
             )

@@ -1,7 +1,9 @@
 """Reference sketches: a table's distributions, computed once per dataset version, mergeable.
 
-Drift monitoring compares live data with a *sketch* of a reference table rather than with the
-table itself. A sketch is small (a few kilobytes a column), stored as JSON, and mergeable:
+Keel's one summary of a reference table: ``keel check compare`` (:mod:`keel.checks.compare`)
+and drift monitoring compare current data with the *sketch* of a reference table rather than
+with the table itself, and keep it per dataset version (:mod:`keel.checks.sketch_cache`). A
+sketch is small (a few kilobytes a column), stored as JSON, and mergeable:
 the sketches of two parts of a table merge into a sketch of the whole, so a reference can be
 built from daily partitions, or from the chunks of a table too large to read at once. Per
 column (:class:`ColumnSketch`) it holds the non-null and null counts and, by kind:
@@ -16,8 +18,9 @@ column (:class:`ColumnSketch`) it holds the non-null and null counts and, by kin
   values, as strings (integral floats print as integers, so ``1`` and ``1.0`` are one
   category), and ``other``, the count of every other value. ``text`` is a string column of
   many distinct long values (more than half the values distinct, mean length above 20): free
-  text, which drift monitoring does not test by default. The rule applies only to inferred
-  kinds: ``kinds={"note": "categorical"}`` keeps a column categorical.
+  text, which drift monitoring does not test by default (and ``keel check compare`` checks
+  only for missing values). The rule applies only to inferred kinds: ``kinds={"note":
+  "categorical"}`` keeps a column categorical.
 
 Values that do not read in the column's kind (text in a numeric column) count as nulls.
 
@@ -56,7 +59,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from keel.checks.profile import (
+from keel.checks.columns import (
     column_kind,
     column_names,
     listing,
@@ -158,6 +161,53 @@ class ColumnSketch:
         """The smallest ``x`` with ``F(x) >= p``, interpolated between knots."""
         xs, fs = self.knots()
         return knot_quantile(xs, fs, p)
+
+    def quantile_buckets(self, buckets: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """``buckets`` equal-frequency buckets of the finite values: the cuts and each bucket's share.
+
+        The cuts are the sketch's points at or just below the levels ``1/buckets, 2/buckets,
+        …`` (within ``1/(resolution - 1)``; for an exact sketch the quantiles of method
+        "lower"), so every cut is a value the column had, and deduplicated: a value that fills
+        several buckets' worth of the column merges them, and a column of a few distinct
+        values keeps about one bucket per frequent value (a constant one: two, the second
+        empty). Bucket ``i`` holds the values in ``(cut[i-1], cut[i]]``, the first everything
+        up to the first cut, the last everything above the last (see
+        :func:`numeric_buckets`). The shares come from ``F`` (:meth:`cdf`), so they sum to 1;
+        no cuts and one empty bucket for a column with no finite values.
+        """
+        import numpy as np
+
+        if not self.quantiles:
+            return np.zeros(0), np.zeros(1)
+        points = np.asarray(self.quantiles, dtype=np.float64)
+        levels = np.arange(1, buckets) / buckets
+        cuts = np.unique(points[np.floor(levels * (len(points) - 1)).astype(np.intp)])
+        below = self.cdf(cuts, "right")
+        return cuts, np.diff(np.concatenate(([0.0], below, [1.0])))
+
+    @property
+    def complete(self) -> bool:
+        """Whether ``categories`` holds every category the column had (nothing in ``other``)."""
+        return self.kind not in QUANTILE_KINDS and self.other == 0
+
+    def buckets(self) -> npt.NDArray[np.int64]:
+        """The count of each category, then of ``other``."""
+        import numpy as np
+
+        return np.asarray([*self.categories.values(), self.other], dtype=np.int64)
+
+    def align(self, keys: list[str], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Another column's category counts (:func:`category_counts`) in this sketch's buckets:
+        the count of each of its categories, then of every other value ("other/new")."""
+        import numpy as np
+        import pandas as pd
+
+        known = list(self.categories)
+        aligned = pd.Series(counts, index=pd.Index(keys, dtype=object)).reindex(known, fill_value=0)
+        buckets = np.zeros(len(known) + 1, dtype=np.int64)
+        buckets[:-1] = np.asarray(aligned.to_numpy(), dtype=np.int64)
+        buckets[-1] = int(counts.sum()) - int(buckets[:-1].sum())
+        return buckets
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -401,6 +451,15 @@ def category_counts(series: pd.Series) -> tuple[list[str], npt.NDArray[np.int64]
         summed = summed.sort_values(ascending=False, kind="stable")
         return [str(k) for k in summed.index], np.asarray(summed.to_numpy(), dtype=np.int64)
     return [str(k) for k in keys], tallies
+
+
+def numeric_buckets(cuts: npt.NDArray[np.float64], values: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """How many of ``values`` (no NaN, in any order) fall in each bucket of
+    :meth:`ColumnSketch.quantile_buckets`: ``(-inf, c0], (c0, c1], …, (ck, +inf)``."""
+    import numpy as np
+
+    index = np.searchsorted(cuts, values, side="left")
+    return np.bincount(index, minlength=len(cuts) + 1).astype(np.int64)
 
 
 def read_seconds(series: pd.Series) -> npt.NDArray[np.float64]:

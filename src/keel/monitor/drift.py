@@ -95,8 +95,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from keel.checks.columns import column_names, map_columns, read_numbers
 from keel.checks.compare import population_stability_index
-from keel.checks.profile import column_names, map_columns, read_numbers
 from keel.checks.results import finite_or_none
 from keel.checks.sketch import (
     QUANTILE_KINDS,
