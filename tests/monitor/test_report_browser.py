@@ -72,7 +72,7 @@ def _report(tmp_path: Path) -> Path:
         "drifted_columns": drift.drifted,
         "columns_tested": drift.counted,
         "columns": [c.to_dict() for c in drift.columns],
-        "quality": quality_findings(sketch.columns, current, list(sketch.columns)),
+        "quality": quality_findings(sketch, current, list(sketch.columns)),
         "performance": {"labelled": 100, "metrics": {"accuracy": {"current": 0.81, "reference": 0.93}}},
         "prediction": None,
         "windows": [

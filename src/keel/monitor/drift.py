@@ -67,7 +67,8 @@ The tests (:data:`TESTS`), each against the reference sketch, never the referenc
   included.
 - ``psi`` (any kind): the population stability index over the reference's deciles (numbers and
   times, from the sketch; ties merge buckets) or its categories plus "other/new" (see
-  :func:`keel.checks.compare.population_stability_index`); drift at ≥ 0.2.
+  :class:`keel.checks.compare.PSI`, which ``keel check compare`` runs over 20 buckets); drift
+  at ≥ 0.2.
 
 A column with no values in the current data is drifted when the reference had values (and
 vice versa), as is one whose current values do not read in the reference's kind (text in a
@@ -96,7 +97,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from keel.checks.columns import column_names, map_columns, read_numbers
-from keel.checks.compare import population_stability_index
+from keel.checks.compare import PSI, CurrentColumn
 from keel.checks.results import finite_or_none
 from keel.checks.sketch import (
     QUANTILE_KINDS,
@@ -140,16 +141,14 @@ NOT_TESTED = {
 }
 
 
-@dataclass(frozen=True, eq=False)
-class CurrentSample:
-    """One current column read in its reference's kind, as the tests and plots need it."""
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CurrentSample(CurrentColumn):
+    """One current column read in its reference's kind, as the tests and plots need it: the
+    finite values (numeric and datetime references, here sorted) or the counts per reference
+    category then "other/new" (category references), and more."""
 
     rows: int
     nulls: int
-    #: numeric and datetime references: the finite values, sorted
-    values: npt.NDArray[np.float64] | None = None
-    #: category references: the current count per reference category, then "other/new"
-    buckets: npt.NDArray[np.int64] | None = None
     #: category references: the most frequent current values and their counts
     top: tuple[tuple[str, int], ...] = ()
 
@@ -164,24 +163,19 @@ class CurrentSample:
 def read_current(reference: ColumnSketch, series: pd.Series) -> CurrentSample:
     """``series`` read in the kind of ``reference`` (values that do not read count as null)."""
     import numpy as np
-    import pandas as pd
 
     rows = len(series)
     if reference.kind in QUANTILE_KINDS:
         numbers = read_seconds(series) if reference.kind == "datetime" else read_numbers(series)[0]
         nulls = int(np.count_nonzero(np.isnan(numbers)))
-        return CurrentSample(rows, nulls, values=np.sort(numbers[np.isfinite(numbers)]))
+        return CurrentSample(rows=rows, nulls=nulls, values=np.sort(numbers[np.isfinite(numbers)]))
     keys, counts = category_counts(series)
-    present = int(counts.sum())
-    known = list(reference.categories)
-    aligned = pd.Series(counts, index=pd.Index(keys, dtype=object)).reindex(known, fill_value=0)
-    buckets = np.zeros(len(known) + 1, dtype=np.int64)
-    buckets[:-1] = np.asarray(aligned.to_numpy(), dtype=np.int64)
-    buckets[-1] = present - int(buckets[:-1].sum())
     top = tuple(
         (key, int(count)) for key, count in zip(keys[:PLOT_CATEGORIES], counts[:PLOT_CATEGORIES], strict=True)
     )
-    return CurrentSample(rows, rows - present, buckets=buckets, top=top)
+    return CurrentSample(
+        rows=rows, nulls=rows - int(counts.sum()), buckets=reference.align(keys, counts), top=top
+    )
 
 
 class DriftTest:
@@ -257,7 +251,7 @@ class ChiSquareTest(DriftTest):
         import numpy as np
         from scipy.stats import chi2_contingency
 
-        table = np.vstack((_reference_buckets(reference), _buckets(sample))).astype(np.float64)
+        table = np.vstack((reference.buckets(), _buckets(sample))).astype(np.float64)
         table = table[:, table.sum(axis=0) > 0]
         totals = table.sum(axis=1)
         expected = table.sum(axis=0) / totals.sum() * totals.min()  # in the smaller row
@@ -326,7 +320,7 @@ class JensenShannonTest(DriftTest):
         import numpy as np
         from scipy.spatial.distance import jensenshannon  # type: ignore[import-untyped]
 
-        expected = _reference_buckets(reference).astype(np.float64)
+        expected = reference.buckets().astype(np.float64)
         actual = _buckets(sample).astype(np.float64)
         with np.errstate(invalid="ignore"):
             distance = float(jensenshannon(expected / expected.sum(), actual / actual.sum(), base=2))
@@ -342,18 +336,7 @@ class PSITest(DriftTest):
     buckets = 10
 
     def measure(self, reference: ColumnSketch, sample: CurrentSample) -> float:
-        import numpy as np
-
-        if reference.kind in QUANTILE_KINDS:
-            values = _values(sample)
-            edges = np.unique(reference.quantile(np.arange(1, self.buckets) / self.buckets))
-            below = reference.cdf(edges, "right")
-            expected = np.diff(np.concatenate(([0.0], below, [1.0])))
-            at_or_below = np.searchsorted(values, edges, side="right")
-            actual = np.diff(np.concatenate(([0], at_or_below, [len(values)])))
-        else:
-            expected, actual = _reference_buckets(reference), _buckets(sample)
-        score = population_stability_index(expected, actual)
+        score = PSI(self.threshold, buckets=self.buckets).score(reference, sample)
         return 0.0 if score is None else float(score)
 
 
@@ -791,12 +774,6 @@ def _bars(reference: ColumnSketch, sample: CurrentSample) -> dict[str, Any]:
         "reference": [*expected, max(0.0, 1.0 - sum(expected))],
         "current": [*actual, max(0.0, 1.0 - sum(actual)) if sample.size else 0.0],
     }
-
-
-def _reference_buckets(reference: ColumnSketch) -> npt.NDArray[np.int64]:
-    import numpy as np
-
-    return np.asarray([*reference.categories.values(), reference.other], dtype=np.int64)
 
 
 def _buckets(sample: CurrentSample) -> npt.NDArray[np.int64]:

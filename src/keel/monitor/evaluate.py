@@ -2,8 +2,10 @@
 current table (or a model's traffic) against a reference, as one report.
 
 - **Drift** per input column and for the dataset (:mod:`keel.monitor.drift`).
-- **Data quality** from the reference sketch alone: a rise of the missing rate, numbers
-  outside the reference's range, values in categories the reference never had.
+- **Data quality** from the reference sketch alone: the rules of ``keel check compare``
+  (:mod:`keel.checks.compare`) at their default limits — a missing or retyped column, a rise
+  of the missing rate, numbers outside the reference's range, values in categories the
+  reference never had — without its distribution test (drift is tested above).
 - **Prediction drift**: the model's predictions in the window against its predictions on
   the reference data (stored in the reference sketch).
 - **Performance** over the labelled rows, next to the reference's.
@@ -25,13 +27,9 @@ from keel.core.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
 
-    from keel.checks.sketch import ColumnSketch
+    from keel.checks.sketch import TableSketch
     from keel.monitor.drift import ColumnDrift, DriftResult
     from keel.monitor.reference import Reference
-
-#: Data-quality limits (the same defaults as ``keel check compare``).
-MAX_MISSING_INCREASE = 0.05
-MAX_OUT_OF_RANGE = 0.01
 
 
 @dataclass
@@ -135,7 +133,7 @@ def evaluate(
         share_threshold=share_threshold,
     )
     report = MonitorReport(title, reference, current_label, len(current), drift)
-    report.quality = quality_findings(reference.sketch.columns, current, columns)
+    report.quality = quality_findings(reference.sketch, current, columns)
     if predictions is not None and PREDICTION in reference.sketch.columns:
         frame = pd.DataFrame({PREDICTION: pd.Series(predictions).reset_index(drop=True)})
         report.prediction = detect_drift(reference.sketch, frame, columns=[PREDICTION]).columns[0]
@@ -152,80 +150,11 @@ def evaluate(
 
 
 def quality_findings(
-    sketches: dict[str, ColumnSketch], current: pd.DataFrame, columns: list[str]
+    reference: TableSketch, current: pd.DataFrame, columns: list[str]
 ) -> list[dict[str, Any]]:
-    """Missing-rate rises, out-of-range numbers and new categories, against the reference sketch."""
-    import numpy as np
-    import pandas as pd
+    """The data-quality findings of ``columns`` against the reference sketch, as JSON: the
+    rules of ``keel check compare`` at their default limits, without a distribution test."""
+    from keel.checks.compare import CompareOptions, compare_to_sketch
 
-    found: list[dict[str, Any]] = []
-    rows = len(current)
-    for name in columns:
-        sketch = sketches[name]
-        if name not in current.columns:
-            found.append(
-                _finding(name, "missing_column", 1.0, 0.0, False, f"{name} is missing from the current data")
-            )
-            continue
-        series = current[name]
-        missing = float(series.isna().mean()) if rows else 0.0
-        ref_missing = sketch.nulls / max(1, sketch.nulls + sketch.count)
-        rise = missing - ref_missing
-        found.append(
-            _finding(
-                name,
-                "missing_rate",
-                rise,
-                MAX_MISSING_INCREASE,
-                rise <= MAX_MISSING_INCREASE,
-                f"{name}: {missing:.1%} missing (reference {ref_missing:.1%})",
-            )
-        )
-        values = series.dropna()
-        if not len(values):
-            continue
-        if sketch.kind == "numeric" and sketch.min is not None and sketch.max is not None:
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-            with np.errstate(invalid="ignore"):
-                outside = ~((numbers >= sketch.min) & (numbers <= sketch.max))
-            share = float(outside.mean())
-            found.append(
-                _finding(
-                    name,
-                    "out_of_range",
-                    share,
-                    MAX_OUT_OF_RANGE,
-                    share <= MAX_OUT_OF_RANGE,
-                    f"{name}: {share:.1%} of values outside the reference range [{sketch.min:.4g}, {sketch.max:.4g}]",
-                )
-            )
-        elif sketch.kind in ("categorical", "boolean") and sketch.other == 0 and sketch.categories:
-            known = set(sketch.categories)
-            new = ~values.astype(str).isin(known).to_numpy(dtype=bool)
-            share = float(new.mean())
-            examples = sorted({str(v) for v in values[new].head(1000)})[:5]
-            found.append(
-                _finding(
-                    name,
-                    "new_categories",
-                    share,
-                    0.0,
-                    share == 0.0,
-                    f"{name}: {share:.1%} of values in categories the reference never had"
-                    + (f" (e.g. {', '.join(examples)})" if examples else ""),
-                )
-            )
-    return found
-
-
-def _finding(
-    column: str, rule: str, value: float, threshold: float, passed: bool, message: str
-) -> dict[str, Any]:
-    return {
-        "column": column,
-        "rule": rule,
-        "value": value,
-        "threshold": threshold,
-        "passed": passed,
-        "message": message,
-    }
+    findings = compare_to_sketch(reference, current, options=CompareOptions(columns=columns, tests=()))
+    return [finding.to_dict() for finding in findings]

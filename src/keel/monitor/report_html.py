@@ -42,7 +42,7 @@ Report schema (every field optional; numbers may be None)::
     {"title", "generated_at", "reference": {"label", "rows"}, "current": {"label", "rows"},
      "dataset_drift", "drift_share", "share_threshold", "drifted_columns", "columns_tested",
      "columns": [COLUMN], "prediction": COLUMN,
-     "quality": [{"column", "rule", "value", "threshold", "passed", "message"}],
+     "quality": [{"column", "rule", "value", "threshold", "passed", "message", "samples", "test"}],
      "performance": {"labelled", "metrics": {NAME: {"current", "reference"}}},
      "windows": [{"start", "end", "rows", "drift_share", "dataset_drift"}]}
 
