@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import time
 from typing import Any
@@ -24,4 +23,6 @@ def enable_wal(cursor: Any, timeout: float) -> None:
             text = str(exc)
             if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
                 raise
+            import random  # only when contended
+
             time.sleep(random.uniform(0.005, 0.03))

@@ -16,7 +16,6 @@ modification time changes while it is being stored is refused.
 from __future__ import annotations
 
 import os
-import shutil
 import stat as stat_module
 import threading
 from collections.abc import Callable, Iterable
@@ -177,6 +176,8 @@ class ObjectStore:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.parent / f".keel-tmp-{os.getpid()}-{os.urandom(6).hex()}"
         try:
+            import shutil
+
             shutil.copyfile(self.path(oid), tmp)
             os.replace(tmp, dest)
         finally:

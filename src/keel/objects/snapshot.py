@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import stat as stat_module
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -163,6 +162,8 @@ def identify(
                 if progress and index % 256 == 0:
                     progress(256)
         elif small:
+            from concurrent.futures import ThreadPoolExecutor  # only when there is work for it
+
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 for index, result in enumerate(pool.map(work, small), 1):
                     results.append(result)

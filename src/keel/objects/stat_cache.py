@@ -53,8 +53,8 @@ class StatCache:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA synchronous = NORMAL")  # before WAL: a new file syncs less
             enable_wal(conn, 60)
-            conn.execute("PRAGMA synchronous = NORMAL")
             conn.executescript(_SCHEMA)
             self._conn = conn
         return self._conn

@@ -64,6 +64,9 @@ class Database:
                 "check_same_thread": False,
             }
         else:
+            from keel.store.schema import postgresql_partial_indexes
+
+            postgresql_partial_indexes()
             kwargs["connect_args"] = {"connect_timeout": 10}
             kwargs["pool_size"] = 4
         try:
@@ -83,8 +86,9 @@ class Database:
                 dbapi_conn.isolation_level = None
                 cursor = dbapi_conn.cursor()
                 cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
-                enable_wal(cursor, settings.sqlite_busy_timeout)
+                # Durability first: a new file's switch to WAL then syncs as configured.
                 cursor.execute(f"PRAGMA synchronous = {synchronous}")
+                enable_wal(cursor, settings.sqlite_busy_timeout)
                 cursor.execute("PRAGMA foreign_keys = ON")
                 # Search reads many small rows at random: a bigger page cache and memory-mapped
                 # reads (no read() per page) halve a 100,000-run search.

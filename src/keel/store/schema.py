@@ -51,6 +51,9 @@ experiments = Table(
     Column("created_at", Float, nullable=False),
 )
 
+_RUNNING = "status = 'running'"
+_CHILD = "parent_id IS NOT NULL"
+
 runs = Table(
     "runs",
     metadata,
@@ -75,16 +78,22 @@ runs = Table(
     # Covers the newest-first scan of search (no table rows read until a run matches).
     Index("ix_runs_start_time", "start_time", "id", "experiment_id", "deleted_at"),
     # Partial indexes: only running runs and child runs pay for them (fewer pages per commit).
-    Index(
-        None, "status", sqlite_where=text("status = 'running'"), postgresql_where=text("status = 'running'")
-    ),
-    Index(
-        None,
-        "parent_id",
-        sqlite_where=text("parent_id IS NOT NULL"),
-        postgresql_where=text("parent_id IS NOT NULL"),
-    ),
+    # PostgreSQL gets the same conditions from postgresql_partial_indexes().
+    Index(None, "status", sqlite_where=text(_RUNNING)),
+    Index(None, "parent_id", sqlite_where=text(_CHILD)),
 )
+
+
+def postgresql_partial_indexes() -> None:
+    """Give PostgreSQL the conditions of the partial indexes (idempotent). Called when a
+    PostgreSQL store is opened: naming ``postgresql_where`` in the table definitions would
+    import SQLAlchemy's PostgreSQL dialect into every command on a SQLite store (~30 ms)."""
+    conditions = {"status": _RUNNING, "parent_id": _CHILD}
+    for index in runs.indexes:
+        columns = [column.name for column in index.columns]
+        if len(columns) == 1 and columns[0] in conditions:
+            index.dialect_options["postgresql"]["where"] = text(conditions[columns[0]])
+
 
 params = Table(
     "params",

@@ -26,9 +26,8 @@ def lookup(db: Database, key: str) -> dict[str, Any] | None:
 
 
 def remember(db: Database, key: str, stage: str, outs: dict[str, Any], run_id: str | None) -> None:
-    """Record an execution's outputs (the first execution with a key stays the reference)."""
-    if conn_has(db, key):
-        return
+    """Record an execution's outputs (the first execution with a key stays the reference:
+    inserting a key that exists fails, and is ignored)."""
     from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
     try:
@@ -43,9 +42,4 @@ def remember(db: Database, key: str, stage: str, outs: dict[str, Any], run_id: s
                 )
             )
     except SAIntegrityError:
-        pass  # another process recorded the same key meanwhile: identical inputs, either is fine
-
-
-def conn_has(db: Database, key: str) -> bool:
-    with db.read() as conn:
-        return conn.execute(select(stage_cache.c.key).where(stage_cache.c.key == key)).first() is not None
+        pass  # recorded before (--force, or another process): identical inputs, either is fine
