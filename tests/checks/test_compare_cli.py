@@ -9,6 +9,19 @@ from typing import Any
 from tests.conftest import run_keel
 
 
+def track_as_v1(project: Path, path: str) -> None:
+    """Make ``project`` a git repository whose commit tagged v1 tracks ``path``."""
+    from tests.data.conftest import git
+
+    git(project, "init", "-q")
+    git(project, "config", "user.email", "test@keel.invalid")
+    git(project, "config", "user.name", "Keel tests")
+    assert run_keel("data", "add", path, cwd=project).returncode == 0
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "v1")
+    git(project, "tag", "v1")
+
+
 def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) -> None:
     X, y = iris
     data = project / "data"
@@ -75,19 +88,11 @@ def test_compare_reports_shift_new_values_and_nulls(project: Path, iris: Any) ->
 
 
 def test_compare_with_the_reference_as_recorded_at_a_git_revision(project: Path, iris: Any) -> None:
-    from tests.data.conftest import git
-
     X, _ = iris
     data = project / "data"
     data.mkdir(exist_ok=True)
     X.to_csv(data / "train.csv", index=False)
-    git(project, "init", "-q")
-    git(project, "config", "user.email", "test@keel.invalid")
-    git(project, "config", "user.name", "Keel tests")
-    assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "v1")
-    git(project, "tag", "v1")
+    track_as_v1(project, "data/train.csv")
     (X + 5.0).to_csv(data / "train.csv", index=False)  # the training data moved on
     assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
     X.sample(60, random_state=2).to_csv(data / "served.csv", index=False)
@@ -116,20 +121,13 @@ def test_compare_reads_a_dataset_version_once_and_shares_its_sketch_with_monitor
     from keel.core.workspace import open_workspace
     from keel.monitor.reference import file_reference
     from keel.tracking.session import session_for_workspace
-    from tests.data.conftest import git
 
     X, _ = iris
     data = project / "data"
     data.mkdir(exist_ok=True)
     X.to_csv(data / "train.csv", index=False)
     X.sample(60, random_state=3).to_csv(data / "served.csv", index=False)
-    git(project, "init", "-q")
-    git(project, "config", "user.email", "test@keel.invalid")
-    git(project, "config", "user.name", "Keel tests")
-    assert run_keel("data", "add", "data/train.csv", cwd=project).returncode == 0
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "v1")
-    git(project, "tag", "v1")
+    track_as_v1(project, "data/train.csv")
 
     reads: list[str] = []
     read_data, read_data_at = data_api.read_data, data_api.read_data_at
