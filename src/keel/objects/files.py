@@ -213,9 +213,13 @@ def check_unchanged(source: str | Path, before: os.stat_result, after: os.stat_r
         before.st_mtime_ns,
         before.st_ino,
     ):
-        raise FileChanged(
-            f"{source} changed while Keel was reading it; run the command again once it is written."
-        )
+        raise _changed(source)
+
+
+def _changed(source: str | Path) -> FileChanged:
+    return FileChanged(
+        f"{source} changed while Keel was reading it; run the command again once it is written."
+    )
 
 
 def read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
@@ -223,10 +227,12 @@ def read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
     says once read (the stat of the open file: no second path lookup)."""
     fd = os.open(source, os.O_RDONLY)
     try:
-        chunks = []
-        while chunk := os.read(fd, max(before.st_size, 1 << 16)):
-            chunks.append(chunk)
+        # One read of one byte more than expected: a file that grew or shrank since
+        # ``before`` has another size now, which the stat of the open file shows.
+        data = os.read(fd, before.st_size + 1)
         check_unchanged(source, before, os.fstat(fd))
+        if len(data) != before.st_size:
+            raise _changed(source)
     finally:
         os.close(fd)
-    return b"".join(chunks)
+    return data
