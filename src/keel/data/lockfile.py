@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import ConfigError
-from keel.core.yaml_file import safe_dump, safe_load
+from keel.core.yaml_file import YamlSyntaxError, safe_dump, safe_load
 
 LOCK_FILE = "keel.lock"
 LOCK_FORMAT = 1
@@ -79,14 +79,13 @@ class LockFile:
         return header + safe_dump(body, default_flow_style=False)
 
 
-def parse_lock(text: str, label: str = LOCK_FILE) -> LockFile:
-    import yaml
-
+def parse_lock(text: str, label: str = LOCK_FILE, source: Path | None = None) -> LockFile:
+    """The lock file in ``text``; ``source`` is the file it was read from (its parse is
+    then kept while the text is unchanged)."""
     try:
-        body = safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{label}:{mark.line + 1}" if mark is not None else label
+        body = safe_load(text, cache_as=source) or {}
+    except YamlSyntaxError as exc:
+        where = f"{label}:{exc.line}" if exc.line is not None else label
         raise ConfigError(
             f"{where}: not valid YAML; restore it from git (git checkout {LOCK_FILE})."
         ) from None
@@ -117,7 +116,7 @@ def read_lock(root: Path) -> LockFile:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return LockFile({}, {})
-    return parse_lock(text)
+    return parse_lock(text, source=path)
 
 
 @contextmanager
@@ -131,7 +130,9 @@ def update_lock(root: Path) -> Iterator[LockFile]:
             lock = read_lock(root)
             yield lock
             tmp = root / f".{LOCK_FILE}.{os.getpid()}.tmp"
-            tmp.write_text(lock.dump(), encoding="utf-8")
+            text = lock.dump()
+            tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, root / LOCK_FILE)
+            safe_load(text, cache_as=root / LOCK_FILE)  # keep its parse: the next read needs no YAML
         finally:
             fcntl.flock(guard, fcntl.LOCK_UN)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import ConfigError
-from keel.core.yaml_file import safe_load
+from keel.core.yaml_file import YamlSyntaxError, safe_load
 from keel.pipeline.spec import Stage
 
 
@@ -28,13 +28,10 @@ def _load(root: Path, name: str, cache: dict[str, Any]) -> Any:
         except ValueError as exc:
             raise ConfigError(f"{name}: not valid JSON ({exc}).") from None
     else:
-        import yaml
-
         try:
-            data = safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
+            data = safe_load(text, cache_as=path)
+        except YamlSyntaxError as exc:
+            line = f":{exc.line}" if exc.line is not None else ""
             raise ConfigError(f"{name}{line}: not valid YAML.") from None
     cache[name] = data if data is not None else {}
     return cache[name]

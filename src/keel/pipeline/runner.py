@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from keel.core.errors import Conflict, KeelError, NotFound
 from keel.core.hashing import hash_bytes
 from keel.core.workspace import Workspace
-from keel.core.yaml_file import safe_load
+from keel.core.yaml_file import YamlSyntaxError, safe_load
 from keel.data.add import ensure_gitignored, snapshot_path
 from keel.data.context import DataContext, open_data
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
@@ -146,11 +146,9 @@ def read_metrics(path: Path) -> dict[str, float]:
     try:
         data = json.loads(text)
     except ValueError:
-        import yaml
-
         try:
             data = safe_load(text)
-        except yaml.YAMLError:
+        except YamlSyntaxError:
             return {}
     found: dict[str, float] = {}
 

@@ -35,9 +35,7 @@ from keel.pipeline.spec import Pipeline, parse_stages
 
 def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
     """``("train.lr=0.01,0.1",)`` → ``{"train.lr": [0.01, 0.1]}`` (values read as YAML scalars)."""
-    import yaml
-
-    from keel.core.yaml_file import safe_load
+    from keel.core.yaml_file import YamlSyntaxError, safe_load
 
     grid: dict[str, list[Any]] = {}
     for item in items:
@@ -49,7 +47,7 @@ def parse_sets(items: tuple[str, ...] | list[str]) -> dict[str, list[Any]]:
         for text in raw.split(","):
             try:
                 values.append(safe_load(text.strip()))
-            except yaml.YAMLError:
+            except YamlSyntaxError:
                 values.append(text.strip())
         if key in grid:
             raise InvalidInput(f"--set names {key} twice; give all its values once: {key}=a,b,c.")
