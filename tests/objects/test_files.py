@@ -54,3 +54,31 @@ def test_a_failed_write_leaves_nothing_behind(folder: Path) -> None:
     with pytest.raises(OSError, match="disk full"):
         publish(str(folder / "object"), fail, 0o444)
     assert os.listdir(folder) == []
+
+
+def test_a_system_that_cannot_name_unnamed_files_gets_temporary_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "objects" / "ab"
+    folder.mkdir(parents=True)
+    monkeypatch.setattr(files, "_name", lambda fd, target: False)  # as without /proc
+    monkeypatch.setattr(files, "_no_unnamed", set())
+    publish(str(folder / "object"), lambda fd: write_all(fd, b"content"), 0o444)
+    assert (folder / "object").read_bytes() == b"content"
+    assert os.listdir(folder) == ["object"]
+    assert str(folder.parent) in files._no_unnamed  # not tried again there
+
+
+def test_copies_without_copy_file_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "copy_file_range", raising=False)  # as on macOS
+    source = tmp_path / "big.bin"
+    payload = os.urandom((8 << 20) + 5)
+    source.write_bytes(payload)
+    files.copy_to_new(source, tmp_path / "copy.bin", 0o644)
+    assert (tmp_path / "copy.bin").read_bytes() == payload
+
+
+def test_a_failed_copy_leaves_no_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        files.copy_to_new(tmp_path / "missing.bin", tmp_path / "copy.bin", 0o644)
+    assert not (tmp_path / "copy.bin").exists()

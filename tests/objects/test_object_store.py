@@ -100,3 +100,14 @@ def test_copy_to_new_creates_only_new_files(tmp_path: Path) -> None:
     big.write_bytes(os.urandom(9 << 20))  # the kernel-copy path
     copy_to_new(big, tmp_path / "big-copy.bin", 0o644, size=9 << 20)
     assert (tmp_path / "big-copy.bin").read_bytes() == big.read_bytes()
+
+
+def test_missing_in_a_store_much_larger_than_the_ids_asked_about(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    present = [store.put_bytes(f"object {i}".encode()) for i in range(600)]
+    absent = [blake3(f"absent {i}".encode()).hexdigest() for i in range(600)]
+    first_shard = store.path(absent[0]).parent
+    first_shard.mkdir(parents=True, exist_ok=True)
+    for i in range(200):  # the first shard listed is crowded: the rest are checked by stat
+        (first_shard / f"{i:062x}").write_bytes(b"")
+    assert store.missing(absent + present) == absent

@@ -110,6 +110,7 @@ def checkout_path(
                 ctx.store, entry.oid, dest, method, entry.executable, fresh=True, size=entry.size
             )
         if st.st_size != entry.size:
+            os.unlink(dest)  # not the recorded content: no half-right file is left behind
             raise IntegrityError(
                 f"Object {entry.oid[:12]}… ({tracked.path}/{rel}) does not have its recorded size; "
                 "run `keel data verify` and `keel pull --force` to repair the store."

@@ -62,10 +62,12 @@ def publish(target: str, write: Callable[[int], None], mode: int = 0o444) -> Non
     if fd is not None:
         try:
             write(fd)
-            _name(fd, target)
+            named = _name(fd, target)
         finally:
             os.close(fd)
-        return
+        if named:
+            return
+        _no_unnamed.add(os.path.dirname(folder))  # cannot be named here: temporary names instead
     tmp = f"{folder}{os.sep}.tmp-{os.getpid()}-{threading.get_ident()}-{os.urandom(4).hex()}"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -95,14 +97,25 @@ def _open_unnamed(folder: str, mode: int) -> int | None:
         return None
 
 
-def _name(fd: int, target: str) -> None:
-    """Give the unnamed file ``fd`` the name ``target``, unless ``target`` exists."""
+#: Why naming an unnamed file can fail where a temporary name would work: no /proc (a
+#: sandbox), linkat refused (seccomp), a filesystem with unnamed files but no hard links.
+_CANNOT_NAME = (errno.ENOENT, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK)
+
+
+def _name(fd: int, target: str) -> bool:
+    """Give the unnamed file ``fd`` the name ``target``, unless ``target`` exists (the first
+    writer of it won). False when this system cannot name unnamed files here."""
     source = f"/proc/self/fd/{fd}".encode()
     if _libc("linkat")(_AT_FDCWD, source, _AT_FDCWD, os.fsencode(target), _AT_SYMLINK_FOLLOW) == 0:
-        return
+        return True
     code = _errno()
-    if code != errno.EEXIST:  # an existing name: the first writer of it won
-        raise OSError(code, os.strerror(code), target)
+    if code == errno.EEXIST:
+        return True
+    if code == errno.ENOENT and os.path.isdir(os.path.dirname(target) or "."):
+        return False  # the target's folder is there: /proc is not
+    if code in _CANNOT_NAME and code != errno.ENOENT:
+        return False
+    raise OSError(code, os.strerror(code), target)
 
 
 def commit(tmp: str | Path, target: str | Path, mode: int | None = None) -> None:
@@ -161,41 +174,52 @@ def copy_into(source: str | Path, fd: int, size: int | None = None) -> None:
         if size > SMALL:
             copy_fds(src, fd)
             return
-        data = os.read(src, size + 1)  # one read, which also sees a wrong size
-        if len(data) != size:
-            while more := os.read(src, 1 << 20):
-                data += more
-        write_all(fd, data)
+        write_all(fd, _read_upto(src, size + 1))  # one byte more: a wrong size shows
     finally:
         os.close(src)
 
 
 def copy_to_new(source: str | Path, dest: str | Path, mode: int, size: int | None = None) -> os.stat_result:
     """Create ``dest``, which must not exist, with ``mode`` and the content of ``source``;
-    return the stat of ``dest``."""
+    return the stat of ``dest``. If copying fails, ``dest`` is removed again."""
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         copy_into(source, fd, size)
         return os.fstat(fd)
+    except BaseException:
+        unlink_quietly(dest)
+        raise
     finally:
         os.close(fd)
 
 
+def _read_upto(fd: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes from ``fd``: usually one read, more where reads come back short
+    (FUSE, network filesystems)."""
+    data = os.read(fd, limit)
+    while 0 < len(data) < limit and (more := os.read(fd, limit - len(data))):
+        data += more
+    return data
+
+
 def copy_fds(src: int, dst: int) -> None:
     """Copy from ``src``'s position to its end with copy_file_range (no trip through user
-    space), falling back to reads and writes where the kernel cannot."""
+    space), falling back to reads and writes where the kernel or system cannot."""
+    source_start = os.lseek(src, 0, os.SEEK_CUR)
     start = os.lseek(dst, 0, os.SEEK_CUR)
-    try:
-        while os.copy_file_range(src, dst, _COPY_CHUNK):
-            pass
-    except OSError as exc:
-        if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-            raise
-        os.lseek(src, 0, os.SEEK_SET)
+    if hasattr(os, "copy_file_range"):  # Linux
+        try:
+            while os.copy_file_range(src, dst, _COPY_CHUNK):
+                pass
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+                raise
+        os.lseek(src, source_start, os.SEEK_SET)
         os.lseek(dst, start, os.SEEK_SET)
         os.ftruncate(dst, start)
-        while chunk := os.read(src, 1 << 20):
-            write_all(dst, chunk)
+    while chunk := os.read(src, 1 << 20):
+        write_all(dst, chunk)
 
 
 def kernel_copy(source: str | Path, dest: str | Path) -> None:
@@ -227,9 +251,9 @@ def read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
     says once read (the stat of the open file: no second path lookup)."""
     fd = os.open(source, os.O_RDONLY)
     try:
-        # One read of one byte more than expected: a file that grew or shrank since
-        # ``before`` has another size now, which the stat of the open file shows.
-        data = os.read(fd, before.st_size + 1)
+        # One byte more than expected: a file that grew or shrank since ``before`` has
+        # another size now, which the stat of the open file shows.
+        data = _read_upto(fd, before.st_size + 1)
         check_unchanged(source, before, os.fstat(fd))
         if len(data) != before.st_size:
             raise _changed(source)

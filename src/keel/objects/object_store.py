@@ -63,22 +63,37 @@ class ObjectStore:
         return os.path.isfile(self.location(oid))
 
     def missing(self, oids: Iterable[str]) -> list[str]:
-        """The ids among ``oids`` that the store lacks, in their order. Many ids are checked
-        by listing their shard folders (a few hundred listings instead of one stat each)."""
+        """The ids among ``oids`` that the store lacks, in their order.
+
+        Many ids are checked by listing their shard folders (a few hundred listings instead
+        of one stat each) — unless the store is so much larger that listing would read
+        more than ten entries per id asked about: the first shard listed tells.
+        """
         wanted = list(dict.fromkeys(oids))
         for oid in wanted:
             if not is_oid(oid):
                 raise InvalidInput(f"{oid!r} is not an object id (64 hexadecimal characters).")
-        if len(wanted) < _LIST_FROM:
-            return [oid for oid in wanted if not os.path.isfile(self.location(oid))]
-        present: set[str] = set()
-        for shard in {oid[:2] for oid in wanted}:
+        by_shard: dict[str, list[str]] = {}
+        if len(wanted) >= _LIST_FROM:
+            for oid in wanted:
+                by_shard.setdefault(oid[:2], []).append(oid)
+        lacking: set[str] = set()
+        for index, (shard, ids) in enumerate(by_shard.items()):
             try:
                 with os.scandir(self._prefix + shard) as entries:
-                    present.update(shard + e.name for e in entries if e.is_file(follow_symlinks=False))
+                    names = {e.name for e in entries}
             except (FileNotFoundError, NotADirectoryError):
-                continue
-        return [oid for oid in wanted if oid not in present]
+                names = set()
+            lacking.update(oid for oid in ids if oid[2:] not in names)
+            if index == 0 and len(names) > 10 * len(ids):
+                by_shard = {}  # a big store: stat the rest instead
+                break
+        listed = {oid for ids in by_shard.values() for oid in ids}
+        return [
+            oid
+            for oid in wanted
+            if oid in lacking or (oid not in listed and not os.path.isfile(self.location(oid)))
+        ]
 
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; return its object id."""
