@@ -77,3 +77,16 @@ def test_files_outside_a_project_root_are_not_kept(tmp_path: Path) -> None:
     path.write_text("a: 1\n")
     assert load_yaml_mapping(path).data == {"a": 1}
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_anchors_shared_by_aliases_are_not_kept(root: Path) -> None:
+    """An alias is the anchor's object: a change through one shows through the other, which
+    a JSON copy would not keep."""
+    path = root / "params.yaml"
+    text = "base: &b {lr: 0.1}\ntrain: *b\n"
+    path.write_text(text)
+    for _ in range(2):
+        data = safe_load(text, cache_as=path)
+        data["base"]["lr"] = 0.2
+        assert data["train"]["lr"] == 0.2
+    assert not (root / PARSED_DIR / "params.yaml.json").exists()

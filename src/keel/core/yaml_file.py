@@ -4,13 +4,15 @@ Files in a project's root folder (keel.yaml, params.yaml, keel.lock) are read by
 command, so what they parse to is kept in ``.keel/parsed/<name>.json`` with the SHA-256 of
 the text it came from: while the text is the same, the JSON is read instead and PyYAML is
 not even imported (about 12 ms of every command). A result JSON cannot hold exactly (dates,
-NaN, non-text keys) is not kept; a file that does not parse is never kept.
+NaN, non-text keys, anchors whose aliases share one object) is not kept; a file that does
+not parse is never kept.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from keel.core.errors import ConfigError
 
 #: Where parsed project files are kept, relative to the folder holding them.
 PARSED_DIR = ".keel/parsed"
+_FORMAT = b"keel-parsed-1\0"
 
 
 class YamlSyntaxError(ValueError):
@@ -77,7 +80,8 @@ def _syntax_error(exc: Exception) -> YamlSyntaxError:
 def _digest(text: str) -> str:
     import hashlib
 
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    # The format is part of the key: a Keel that keeps parses differently ignores these.
+    return hashlib.sha256(_FORMAT + text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _kept_file(path: Path) -> Path | None:
@@ -103,16 +107,34 @@ def _keep(path: Path, digest: str, payload: dict[str, Any]) -> None:
     if file is None:
         return
     body = {"sha256": digest, **payload}
+    if _shares_parts(payload):
+        return
     try:
         text = json.dumps(body, allow_nan=False)
         if json.loads(text) != body:  # e.g. integer keys, which JSON turns into text
             return
         file.parent.mkdir(exist_ok=True)
-        tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+        tmp = file.with_name(f".{file.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, file)
     except (OSError, TypeError, ValueError):
         return
+
+
+def _shares_parts(value: Any) -> bool:
+    """Whether a mapping or list appears twice in ``value`` (a YAML anchor and its aliases
+    are one object, which JSON would turn into copies: changing one would no longer change
+    the others)."""
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict | list):
+            if id(item) in seen:
+                return True
+            seen.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return False
 
 
 def safe_dump(data: Any, **options: Any) -> str:
