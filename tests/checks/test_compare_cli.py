@@ -160,3 +160,41 @@ def test_compare_reads_a_dataset_version_once_and_shares_its_sketch_with_monitor
     then = check_compare("data/served.csv", "data/train.csv", reference_rev="v1")
     assert reads[5:] == ["served.csv"]  # v1 is the version sketched first: no read of the store either
     assert then.to_dict()["results"] == first.to_dict()["results"]
+
+
+def test_the_same_bytes_read_as_another_format_are_sketched_apart(project: Path) -> None:
+    from keel.checks.compare_api import check_compare
+
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    rows = "a\tb\n" + "".join(f"{i}\t{i % 3}\n" for i in range(50))
+    (data / "ref.csv").write_text(rows)  # tab-separated text named .csv: one column
+    (data / "ref.tsv").write_text(rows)
+    (data / "cur.tsv").write_text(rows)
+    as_csv = check_compare("data/cur.tsv", "data/ref.csv")
+    as_tsv = check_compare("data/cur.tsv", "data/ref.tsv")
+    assert not as_csv.passed  # the columns a and b are not in a one-column reference
+    assert as_tsv.passed
+
+
+def test_a_dry_compare_works_when_the_metadata_store_cannot_be_reached(project: Path, iris: Any) -> None:
+    """The sketch cache is only a cache: without it, --no-record needs no store."""
+    X, _ = iris
+    data = project / "data"
+    data.mkdir(exist_ok=True)
+    X.to_csv(data / "train.csv", index=False)
+    X.to_csv(data / "served.csv", index=False)
+    unreachable = {"KEEL_DB_URL": "postgresql+psycopg://keel@127.0.0.1:9/none"}  # port 9: nothing listens
+    result = run_keel(
+        "check",
+        "compare",
+        "data/served.csv",
+        "--reference",
+        "data/train.csv",
+        "--no-record",
+        "--json",
+        cwd=project,
+        env=unreachable,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["passed"]

@@ -49,3 +49,10 @@ def test_quality_findings_are_the_compare_rules_without_a_distribution_test() ->
     assert (limits["missing_rate"], limits["out_of_range"], limits["new_categories"]) == (0.05, 0.01, 0.0)
     new = next(q for q in report.quality if q["rule"] == "new_categories")
     assert new["samples"] == ["c"] and new["value"] == 10 / 500
+
+
+def test_an_empty_reference_has_no_quality_findings() -> None:
+    from keel.monitor.evaluate import quality_findings
+
+    empty = sketch_table(pd.DataFrame({"x": pd.Series([], dtype=float)}))
+    assert quality_findings(empty, pd.DataFrame({"x": [1.0, 2.0]}), ["x"]) == []

@@ -18,7 +18,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keel.core.hashing import hash_bytes
+from keel.core.errors import KeelError
+from keel.core.hashing import hash_bytes, hash_file
 
 if TYPE_CHECKING:
     from keel.checks.sketch import TableSketch
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from keel.tracking.session import Session
 
 #: Bump when the sketch's content changes meaning: cached sketches are then recomputed.
-SKETCH_VERSION = "sketch-1"
+SKETCH_VERSION = "sketch-2"
 
 
 def cached_sketch(
@@ -41,15 +42,27 @@ def cached_sketch(
     from keel.store.monitor_repo import cached_profile, remember_profile
 
     key = hash_bytes(f"{SKETCH_VERSION}:{settings}".encode())
-    with session.db.read() as conn:
-        oid = cached_profile(conn, dataset_oid, key)
-    if oid is not None and session.objects.exists(oid):
-        body = json.loads(session.objects.read_bytes(oid))
-        return TableSketch.from_dict(body["sketch"]), dict(body.get("extra") or {})
+    try:
+        with session.db.read() as conn:
+            oid = cached_profile(conn, dataset_oid, key)
+        if oid is not None and session.objects.exists(oid):
+            body = json.loads(session.objects.read_bytes(oid))
+            return TableSketch.from_dict(body["sketch"]), dict(body.get("extra") or {})
+    except KeelError:
+        oid = None  # a store that cannot be read (unreachable, read-only, an old schema): no cache
     sketch, extra = compute()
     payload = json.dumps({"sketch": sketch.to_dict(), "extra": extra}, sort_keys=True).encode()
-    remember_profile(session.db, dataset_oid, key, session.objects.put_bytes(payload), sketch.rows)
+    try:
+        remember_profile(session.db, dataset_oid, key, session.objects.put_bytes(payload), sketch.rows)
+    except (KeelError, OSError):
+        pass  # the next evaluation sketches it again
     return sketch, extra
+
+
+def table_format(path: str | Path) -> str:
+    """What a table's file name says about how it is read (its suffixes, lower-cased): the
+    same bytes named ``.csv`` and ``.tsv`` read differently, so they are sketched apart."""
+    return "".join(Path(path).suffixes).lower()
 
 
 def kinds_key(kinds: Mapping[str, str] | None) -> str:
@@ -72,7 +85,7 @@ def content_id(workspace: Workspace, path: Path, rev: str | None = None) -> str 
     version = data_version(workspace, path)
     if version is not None:
         return version.oid
-    return hash_bytes(path.read_bytes()) if path.is_file() else None
+    return hash_file(path) if path.is_file() else None
 
 
 def sketch_reference(
@@ -94,4 +107,4 @@ def sketch_reference(
 
     if oid is None or session is None:
         return compute()[0]
-    return cached_sketch(session, oid, f"table:{kinds_key(kinds)}", compute)[0]
+    return cached_sketch(session, oid, f"table:{table_format(path)}:{kinds_key(kinds)}", compute)[0]

@@ -156,5 +156,7 @@ def quality_findings(
     rules of ``keel check compare`` at their default limits, without a distribution test."""
     from keel.checks.compare import CompareOptions, compare_to_sketch
 
+    if reference.rows == 0 or len(current) == 0:
+        return []  # no values on one side: there is no baseline to hold the other to
     findings = compare_to_sketch(reference, current, options=CompareOptions(columns=columns, tests=()))
     return [finding.to_dict() for finding in findings]

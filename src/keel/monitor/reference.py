@@ -75,7 +75,7 @@ def model_reference(
     with the model's predictions on it (and its performance, when one other column holds the
     labels)."""
     from keel.checks.sketch import sketch_table
-    from keel.checks.sketch_cache import cached_sketch, kinds_key
+    from keel.checks.sketch_cache import cached_sketch, kinds_key, table_format
     from keel.tracking.queries import get_run
 
     if version.run_id is None:
@@ -89,9 +89,9 @@ def model_reference(
         raise NotFound(
             f"The run of {version.ref} ({run.id[:12]}) read no table file (CSV, Parquet…); give --reference DATA."
         )
-    settings = f"model:{version.package_oid}:{kinds_key(kinds)}"
     last_error = ""
     for candidate in tables:
+        settings = f"model:{version.package_oid}:{table_format(candidate.path)}:{kinds_key(kinds)}"
 
         def compute(candidate: Any = candidate) -> tuple[TableSketch, dict[str, Any]]:
             frame = _read_object(session, candidate.oid, candidate.path)
