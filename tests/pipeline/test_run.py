@@ -101,7 +101,9 @@ def test_a_run_with_nothing_to_do_loads_only_what_deciding_needs(pipeline_projec
         ["evaluate", "unchanged"],
     ]
     loaded = {name.split(".")[0] for name in modules.split()}
-    assert not loaded & {"rich", "sqlalchemy", "subprocess", "tempfile", "yaml"}, loaded
+    assert not loaded & {"rich", "sqlalchemy", "subprocess", "tempfile", "yaml", "concurrent", "logging"}, (
+        loaded
+    )
 
 
 def test_a_failing_stage_stops_its_dependents_only(tmp_path: Path) -> None:

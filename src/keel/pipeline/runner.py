@@ -29,7 +29,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,8 @@ from keel.pipeline.params import flat_params, stage_params
 from keel.pipeline.spec import Pipeline, Stage, parse_stages
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from keel.core.entities import DatasetVersion
 
 DONE = ("unchanged", "restored", "ran")
@@ -325,8 +326,35 @@ class PipelineRunner:
                 self._set(reports[name], "would run", reason)
                 will_run.add(name)
 
-    def _schedule(self, order: list[str], reports: dict[str, StageReport]) -> None:
+    def _settle_unchanged(self, order: list[str], reports: dict[str, StageReport]) -> list[str]:
+        """Mark the leading stages whose command, inputs and outputs are as recorded as
+        unchanged, on this thread; return the stages left to schedule. A run with nothing
+        to do then starts no threads (nor loads the thread pool's modules)."""
         pending = list(order)
+        selected = set(order)
+        while pending and not self.force:
+            name = pending[0]
+            if any(reports[u].state != "unchanged" for u in self.pipeline.upstream[name] & selected):
+                break
+            stage = self.pipeline.stages[name]
+            started = time.monotonic()
+            try:
+                reason = self.why(stage, self.evaluate(stage), self._recorded.get(name))
+            except Exception:  # noqa: BLE001 - the scheduler evaluates it again and reports it
+                break
+            if reason is not None:
+                break
+            reports[name].duration = time.monotonic() - started
+            self._set(reports[name], "unchanged")
+            pending.pop(0)
+        return pending
+
+    def _schedule(self, order: list[str], reports: dict[str, StageReport]) -> None:
+        pending = self._settle_unchanged(order, reports)
+        if not pending:
+            return
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
         running: dict[Future[None], str] = {}
         with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="keel-stage") as pool:
             while pending or running:
