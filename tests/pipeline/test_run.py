@@ -243,7 +243,12 @@ def test_dag_outputs(pipeline_project: Path) -> None:
     [
         (["run", "nosuchstage"], 3, "No stage named 'nosuchstage'"),
         (["run", "--set", "train.lr"], 2, "must look like KEY=VALUE"),
-        (["run", "--set", "nothing.reads.this=1,2"], 2, "No selected stage reads nothing.reads.this"),
+        (["run", "--set", "nothing.reads.this=1,2"], 2, "params.yaml has no key nothing.reads.this"),
+        (
+            ["run", "--set", "train.nope=3", "--dry"],
+            2,
+            "params.yaml has no key train.nope (its keys: train.epochs, train.lr)",
+        ),
         (["run", "--executor", "spaceship"], 2, "Unknown executor"),
         (["run", "--executor", "dask-local"], 2, "add one first"),
         (["run", "-j", "0"], 2, "0 is not in the range"),

@@ -63,3 +63,21 @@ def test_a_failed_point_says_where_and_why(pipeline_project: Path) -> None:
     assert not points[5]["ok"] and points[5]["error"] == "train: exit code 1"
     text = run_keel("run", "--set", "train.lr=5", cwd=pipeline_project)
     assert "failed at train: exit code 1" in text.stdout
+
+
+def test_a_dry_sweep_says_what_each_point_would_run_and_records_nothing(pipeline_project: Path) -> None:
+    assert run_keel("run", cwd=pipeline_project).returncode == 0
+    before = json.loads(run_keel("runs", "list", "--json", cwd=pipeline_project).stdout)
+    result = run_keel("run", "--dry", "--set", "train.lr=0.1,0.7", "--json", cwd=pipeline_project)
+    assert result.returncode == 0, result.stderr
+    points = {
+        p["overrides"]["train.lr"]: {s["name"]: s["state"] for s in p["stages"]}
+        for p in json.loads(result.stdout)["points"]
+    }
+    assert points[0.1] == {"prepare": "unchanged", "train": "unchanged", "evaluate": "unchanged"}
+    assert points[0.7] == {"prepare": "unchanged", "train": "would run", "evaluate": "would run"}
+    text = run_keel("run", "--dry", "--set", "train.lr=0.7", cwd=pipeline_project).stdout
+    assert "train.lr=0.7" in text and "nothing ran (--dry)" in text
+    after = json.loads(run_keel("runs", "list", "--json", cwd=pipeline_project).stdout)
+    assert len(after) == len(before)  # no run recorded
+    assert not (pipeline_project / "models" / "model.json").read_text().count("0.7")

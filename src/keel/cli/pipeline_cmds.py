@@ -86,6 +86,20 @@ def run(
     from keel.pipeline.executor_factory import make_executor
 
     workspace = open_workspace()
+    if sets and dry:
+        from keel.pipeline.sweep import dry_sweep, parse_sets
+
+        points = dry_sweep(workspace, parse_sets(sets), list(stages) or None)
+        if as_json:
+            emit_json({"dry": True, "points": [{"overrides": o, **r.to_dict()} for o, r in points]})
+            return
+        out = console()
+        for overrides, point in points:
+            label = ", ".join(f"{k}={fmt_value(v)}" for k, v in overrides.items())
+            out.print(f"[bold]{escape(label)}[/bold]")
+            out.print(_table(list(point.stages.values())))
+        out.print(f"[dim]{len(points)} combination(s); nothing ran (--dry).[/dim]")
+        return
     if sets:
         from keel.pipeline.sweep import parse_sets, run_sweep
 

@@ -125,6 +125,53 @@ def _touched(pipeline: Pipeline, keys: list[str]) -> set[str]:
     return touched
 
 
+def _check_keys(workspace: Workspace, pipeline: Pipeline, order: list[str], keys: list[str]) -> set[str]:
+    """The selected stages a sweep over ``keys`` changes; refuses keys params.yaml lacks (a
+    typo would otherwise run every point with the same values) and keys no stage reads."""
+    from keel.pipeline.params import flat_params, lookup
+
+    params = workspace.root / "params.yaml"
+    data = safe_load(params.read_text(encoding="utf-8"), cache_as=params) if params.exists() else {}
+    for key in keys:
+        try:
+            lookup(data, key)
+        except KeyError:
+            known = ", ".join(sorted(flat_params(data if isinstance(data, dict) else {}))[:12]) or "none"
+            raise InvalidInput(
+                f"--set {key}: params.yaml has no key {key} (its keys: {known}); fix the name, "
+                "or add the key to params.yaml first."
+            ) from None
+    touched = _touched(pipeline, keys) & set(order)
+    if not touched:
+        raise InvalidInput(
+            f"No selected stage reads {', '.join(keys)} from params.yaml, so the sweep would change nothing; "
+            "list the keys under the stages' params."
+        )
+    return touched
+
+
+def combinations(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, as overrides (``{"train.lr": 0.1, …}``)."""
+    keys = list(grid)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+
+
+def dry_sweep(
+    workspace: Workspace, grid: dict[str, list[Any]], targets: list[str] | None = None
+) -> list[tuple[dict[str, Any], PipelineReport]]:
+    """What each point of a sweep would run, and why, without running or recording anything."""
+    pipeline = parse_stages(workspace)
+    _check_keys(workspace, pipeline, select(pipeline, targets), list(grid))
+    points = []
+    for overrides in combinations(grid):
+        runner = PipelineRunner(workspace, dry=True, overrides=overrides, pipeline=pipeline)
+        try:
+            points.append((overrides, runner.run(targets)))
+        finally:
+            runner.data.close()
+    return points
+
+
 def _project_files(root: Path) -> list[str]:
     """Files a scratch copy needs: what git knows (tracked or not ignored), else everything
     outside .keel and .git."""
@@ -194,12 +241,7 @@ def run_sweep(
     pipeline = parse_stages(workspace)
     order = select(pipeline, targets)
     keys = list(grid)
-    touched = _touched(pipeline, keys) & set(order)
-    if not touched:
-        raise InvalidInput(
-            f"No selected stage reads {', '.join(keys)} from params.yaml, so the sweep would change nothing; "
-            "list the keys under the stages' params."
-        )
+    touched = _check_keys(workspace, pipeline, order, keys)
     session = session_for_workspace(workspace)
     sweep_run = open_run(
         session,
@@ -229,9 +271,7 @@ def run_sweep(
             if not first.ok:
                 result.points.append(first)
                 return result
-        combos = [
-            dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))
-        ]
+        combos = combinations(grid)
 
         def point(overrides: dict[str, Any]) -> PipelineReport:
             scratch = _scratch(workspace, overrides)
