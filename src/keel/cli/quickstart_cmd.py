@@ -59,7 +59,9 @@ def quickstart(directory: Path, quiet: bool) -> None:
 
     here = os.path.dirname(sys.executable)
     found = shutil.which("keel")
-    if found is None or os.path.dirname(os.path.realpath(found)) != os.path.realpath(here):
+    elsewhere = found is None or os.path.dirname(os.path.realpath(found)) != os.path.realpath(here)
+    # In a virtualenv (`uv run` puts it on PATH only while it runs), say how to reach it after.
+    if elsewhere or sys.prefix != sys.base_prefix:
         out.print(
             f"  $ source {escape(os.path.join(here, 'activate'))}   [dim]# puts this keel on your PATH[/dim]"
         )

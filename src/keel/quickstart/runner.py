@@ -105,11 +105,6 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
 
     say("[step] Version the raw data      $ keel data add data/raw")
     _write_dataset(root / "data" / "raw" / "wine.csv")
-    say("[step] Write the checks          $ keel check infer data/raw/wine.csv")
-    _write_checks(root)
-    say(
-        "        checks/wine.schema.yaml (raw data), checks/train.schema.yaml (processed), checks/wine.model.yaml"
-    )
     workspace = load_workspace(root)
     data = open_data(workspace=workspace)
     try:
@@ -118,6 +113,11 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
         data.close()
     result.dataset_oid = added.tracked.oid
     say(f"        data/raw → {added.tracked.oid[:12]} in keel.lock ({added.tracked.files} files)")
+    say("[step] Write the checks          $ keel check infer data/raw/wine.csv")
+    _write_checks(root)
+    say(
+        "        checks/wine.schema.yaml (raw data), checks/train.schema.yaml (processed), checks/wine.model.yaml"
+    )
     result.git_commit = _commit_project(root)
     if result.git_commit:
         say(f"        committed code and keel.lock to git ({result.git_commit[:12]}): runs record the commit")
@@ -134,7 +134,7 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     say(f"        {skipped} of {len(again.stages)} stages unchanged, nothing ran")
 
     say(
-        f"[step] Sweep the tree depth     $ keel run --set train.max_depth={','.join(map(str, DEPTHS))} --sort -metrics.accuracy"
+        f"[step] Sweep the tree depth      $ keel run --set train.max_depth={','.join(map(str, DEPTHS))} --sort -metrics.accuracy"
     )
     sweep = run_sweep(workspace, {"train.max_depth": list(DEPTHS)}, experiment=EXPERIMENT)
     if not sweep.ok:
@@ -152,7 +152,7 @@ def run_quickstart(target: Path, say: Say, show_output: bool = True) -> Quicksta
     session = session_for_workspace(workspace)
     version = get_model_version(f"run:{train_run}/model", session=session)
     depth = best["overrides"].get("train.max_depth")
-    say(f"[step] Promote the best model   $ keel models alias wine {version.version} production")
+    say(f"[step] Promote the best model    $ keel models alias wine {version.version} production")
     promote(
         "wine",
         version.version,
@@ -195,7 +195,7 @@ def _reproduce(workspace: Any, pipeline: Any, result: QuickstartResult, say: Say
         say("[step] Reproduce a training run  (skipped: git is not installed, so no commit was recorded)")
         return
     train = pipeline.stages["train"].run_id
-    say(f"[step] Reproduce a training run $ keel reproduce {train[:12]}")
+    say(f"[step] Reproduce a training run  $ keel reproduce {train[:12]}")
     found = reproduce(workspace, train)
     result.reproduced_run, result.reproduction = train, found.verdict
     result.reproduction_run = found.reproductions[0] if found.reproductions else None
