@@ -46,6 +46,24 @@ def test_help_and_version(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "No such command" in unknown.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["rn"], "error: No such command 'rn'; did you mean `keel run`? (see `keel --help`)"),
+        (
+            ["modles", "list"],
+            "error: No such command 'modles'; did you mean `keel models`? (see `keel --help`)",
+        ),
+        (["check", "data", "x.csv"], "error: Missing option '--schema' (see `keel check data --help`)"),
+    ],
+)
+def test_usage_errors_are_one_line_with_the_fix(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run_keel(*args, cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (2, expected)
+    as_json = run_keel(*args, "--json", cwd=tmp_path)
+    assert json.loads(as_json.stderr)["error"]["code"] == "usage"
+
+
 def test_init_layout_refusal_and_force(tmp_path: Path, cli_project: Path) -> None:
     for folder in (
         "data/raw",

@@ -81,6 +81,17 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            ctx.fail(f"No such command {name!r}" + (f"; did you mean `keel {close[0]}`?" if close else ""))
+        return super().resolve_command(ctx, args)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in self.lazy.items()]
         with formatter.section("Commands"):
@@ -133,6 +144,12 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=args, prog_name="keel", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        # One line, like every other error: what is wrong, and where the usage is.
+        path = exc.ctx.command_path if exc.ctx is not None else "keel"
+        message = exc.format_message().rstrip(".")
+        error = {"error": {"code": "usage", "message": message, "details": {}}}
+        _fail(f"{message} (see `{path} --help`)", exc.exit_code, args, error)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
