@@ -21,10 +21,15 @@ ROWS = [
 
 
 def _rich_text(table: object) -> str:
+    """What rich prints for ``table``, less what only pads it in a pipe: its blank first and
+    last lines and the spaces that end each line."""
     out = Console(file=io.StringIO(), width=160, highlight=False, soft_wrap=False, color_system=None)
     out.print(table)
-    text = out.file.getvalue()  # type: ignore[attr-defined]
-    return str(text)
+    lines = [line.rstrip() for line in str(out.file.getvalue()).splitlines()]  # type: ignore[attr-defined]
+    title = 1 if getattr(table, "title", None) else 0
+    assert lines[title] == "" and lines[-1] == ""  # the padding lines
+    del lines[-1], lines[title]
+    return "\n".join(lines) + "\n"
 
 
 def _tables(monkeypatch: pytest.MonkeyPatch, rich: bool) -> list[object]:
@@ -81,6 +86,6 @@ def test_plain_console_prints_text_and_tables(
     table.add_row("1", "[green]2[/green]")
     out.print("[dim]Pipeline run[/dim]", escape("[x]"))
     out.print(table)
-    assert capsys.readouterr().out == "Pipeline run [x]\n       \n a   b \n ───── \n 1   2 \n       \n"
+    assert capsys.readouterr().out == "Pipeline run [x]\n a   b\n ─────\n 1   2\n"
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert not isinstance(console(), PlainConsole)

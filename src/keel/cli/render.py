@@ -184,7 +184,7 @@ class PlainTable:
             width = max(least, *(cell_len(line) for row in grid for line in row[index]))
             widths.append(width if most is None else min(width, most))
         inner = sum(widths) + 3 * (len(widths) - 1)
-        out = [" " * (inner + 2)]
+        out = []
         for number, row in enumerate(grid):
             for depth in range(max(len(cell) for cell in row)):
                 parts = []
@@ -194,11 +194,11 @@ class PlainTable:
                 out.append(" " + "   ".join(parts) + " ")
             if number == 0:
                 out.append(" " + rule * inner + " ")
-        out.append(" " * (inner + 2))
         if self.title is not None:
-            title = plain(self.title)
-            out.insert(0, title + " " * (inner + 2 - cell_len(title)))
-        return out
+            out.insert(0, plain(self.title))
+        # rich's layout without what only pads it: the blank first and last lines, and the
+        # spaces that end each line.
+        return [line.rstrip() for line in out]
 
 
 class PlainConsole:
