@@ -32,7 +32,10 @@ def init(directory: Path, force: bool, name: str | None, as_json: bool) -> None:
         click.echo(f"  created  {item}")
     for item in result.updated:
         click.echo(f"  updated  {item}")
-    click.echo("Next: keel track -- python src/train.py   (or try `keel quickstart`)")
+    click.echo(
+        "Next: put your training script in src/ and record it with `keel track -- python src/train.py`"
+    )
+    click.echo("      (or see the whole loop on an example: `keel quickstart`)")
 
 
 @click.command()

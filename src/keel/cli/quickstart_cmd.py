@@ -77,8 +77,8 @@ def quickstart(directory: Path, quiet: bool) -> None:
         "keel check history",
         "keel monitor history",
         "keel monitor drift --model wine@production --since 1h",
-        f"keel env diff {str(result.reproduced_run)[:12]} RUN"
-        if result.reproduced_run
+        f"keel env diff {str(result.reproduced_run)[:12]} {str(result.reproduction_run)[:12]}"
+        if result.reproduced_run and result.reproduction_run
         else "keel env diff RUN_A RUN_B",
         "keel predictions export wine -o predictions.csv",
         "keel serve wine@production",

@@ -200,9 +200,7 @@ def _reproduce(workspace: Any, pipeline: Any, result: QuickstartResult, say: Say
     result.reproduced_run, result.reproduction = train, found.verdict
     result.reproduction_run = found.reproductions[0] if found.reproductions else None
     same = sum(1 for item in found.items if item.verdict == "identical")
-    say(
-        f"        {found.verdict}: {same} of {len(found.items)} outputs and metrics equal (keel env diff RUN_A RUN_B explains differences)"
-    )
+    say(f"        {found.verdict}: {same} of {len(found.items)} outputs and metrics equal")
 
 
 def _monitor(workspace: Any, result: QuickstartResult, say: Say) -> None:
