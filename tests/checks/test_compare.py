@@ -510,3 +510,11 @@ def test_findings_serialise_to_json() -> None:
     assert out.samples == (math.inf,)
     body: list[dict[str, Any]] = json.loads(json.dumps([f.to_dict() for f in findings], allow_nan=False))
     assert {"column": "x", "rule": "out_of_range", "samples": ["inf"]}.items() <= body[1].items()
+
+
+def test_example_values_in_messages_are_short() -> None:
+    reference = pd.DataFrame({"x": np.linspace(0.0, 1.0, 100), "g": ["a", "b"] * 50})
+    current = pd.DataFrame({"x": [0.5] * 8 + [1.0 + 1 / 3, 2.123456789], "g": ["a"] * 9 + ["new"]})
+    findings = compare_to_sketch(sketch_table(reference), current)
+    assert "e.g. 1.33333, 2.12346." in find(findings, "x", "out_of_range").message
+    assert "e.g. 'new'." in find(findings, "g", "new_categories").message

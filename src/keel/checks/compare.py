@@ -288,7 +288,7 @@ def _numeric(
     samples = _row_samples(series, offending)
     fraction = count / present
     passed = fraction <= options.max_out_of_range
-    examples = f"; e.g. {', '.join(repr(s) for s in samples)}" if samples else ""
+    examples = _examples(samples, "; e.g. ")
     unparsed = f", {bad} of them not numbers" if bad else ""
     findings.append(
         Finding(
@@ -330,7 +330,7 @@ def _categorical(
         fraction = int(buckets[-1]) / present
         passed = fraction <= options.max_new_categories
         samples = tuple(itertools.islice((k for k in keys if k not in reference.categories), SAMPLES))
-        examples = f"; e.g. {', '.join(repr(s) for s in samples)}" if samples else ""
+        examples = _examples(samples, "; e.g. ")
         findings.append(
             Finding(
                 reference.name,
@@ -388,9 +388,17 @@ def _missing_rate(reference: ColumnSketch, nulls: int, rows: int, options: Compa
     )
 
 
+def _examples(samples: Sequence[Any], before: str, after: str = "") -> str:
+    """Sample values for a message: numbers to 6 significant digits, text quoted."""
+    if not samples:
+        return ""
+    shown = [f"{s:.6g}" if isinstance(s, float) else repr(s) for s in samples]
+    return f"{before}{', '.join(shown)}{after}"
+
+
 def _type_changed(reference: ColumnSketch, series: pd.Series, unreadable: Any, wanted: str) -> Finding:
     samples = _row_samples(series, unreadable)
-    examples = f" (e.g. {', '.join(repr(s) for s in samples)})" if samples else ""
+    examples = _examples(samples, " (e.g. ", ")")
     return Finding(
         reference.name,
         "type_changed",

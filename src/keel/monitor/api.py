@@ -72,7 +72,11 @@ def monitor_model(
         raise InvalidInput(
             f"The prediction log of {version.name} holds no inputs (served with --no-log inputs?)."
         )
-    label = f"{traffic.rows:,} predictions of {version.name} (versions {', '.join(map(str, traffic.versions))}), last {since}"
+    versions = ", ".join(map(str, traffic.versions))
+    label = (
+        f"{traffic.rows:,} predictions of {version.name} "
+        f"(version{'s' if len(traffic.versions) != 1 else ''} {versions}), last {since}"
+    )
     report = evaluate(
         base,
         traffic.features,
