@@ -1,7 +1,7 @@
 """Reading Keel's YAML files with line numbers, so errors can point at ``file:line``.
 
 Files in a project's root folder (keel.yaml, params.yaml, keel.lock) are read by nearly every
-command, so what they parse to is kept in ``.keel/parsed/<name>.json`` with the SHA-256 of
+command, so what they parse to is kept in ``.keel/parsed/<name>.json`` with the BLAKE3 hash of
 the text it came from: while the text is the same, the JSON is read instead and PyYAML is
 not even imported (about 12 ms of every command). A result JSON cannot hold exactly (dates,
 NaN, non-text keys, anchors whose aliases share one object) is not kept; a file that does
@@ -21,7 +21,7 @@ from keel.core.errors import ConfigError
 
 #: Where parsed project files are kept, relative to the folder holding them.
 PARSED_DIR = ".keel/parsed"
-_FORMAT = b"keel-parsed-1\0"
+_FORMAT = b"keel-parsed-2\0"
 
 
 class YamlSyntaxError(ValueError):
@@ -78,10 +78,10 @@ def _syntax_error(exc: Exception) -> YamlSyntaxError:
 
 
 def _digest(text: str) -> str:
-    import hashlib
+    from keel.core.hashing import hash_bytes  # BLAKE3, which a command has loaded anyway
 
     # The format is part of the key: a Keel that keeps parses differently ignores these.
-    return hashlib.sha256(_FORMAT + text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hash_bytes(_FORMAT + text.encode("utf-8", "surrogatepass"))
 
 
 def _kept_file(path: Path) -> Path | None:
@@ -98,7 +98,7 @@ def _kept(path: Path, digest: str) -> dict[str, Any] | None:
         body = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return body if isinstance(body, dict) and body.get("sha256") == digest else None
+    return body if isinstance(body, dict) and body.get("text") == digest else None
 
 
 def _keep(path: Path, digest: str, payload: dict[str, Any]) -> None:
@@ -106,7 +106,7 @@ def _keep(path: Path, digest: str, payload: dict[str, Any]) -> None:
     file = _kept_file(path)
     if file is None:
         return
-    body = {"sha256": digest, **payload}
+    body = {"text": digest, **payload}
     if _shares_parts(payload):
         return
     try:

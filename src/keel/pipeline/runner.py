@@ -24,7 +24,6 @@ import fcntl
 import json
 import math
 import os
-import shutil
 import sys
 import threading
 import time
@@ -600,6 +599,8 @@ class PipelineRunner:
                 continue
             if self.data.store.exists(version.oid):
                 if path.is_dir() and not path.is_symlink():
+                    import shutil
+
                     shutil.rmtree(path)
                 else:
                     path.unlink()
