@@ -578,9 +578,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeats must be at least 1")
     if args.rows < 10_000:
         parser.error("--rows must be at least 10,000 (1% of them are the injected max violations)")
-    for name in [k for k in os.environ if k.startswith("KEEL_")]:
-        log(f"[setup] ignoring {name} from the environment")
-        del os.environ[name]
+    harness.drop_keel_settings()
 
     from bench_tracking import keel_snapshot
 

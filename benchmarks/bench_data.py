@@ -570,9 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(WORKLOADS))
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {WORKLOADS}")
-    for name in [k for k in os.environ if k.startswith("KEEL_")]:
-        log(f"[setup] ignoring {name} from the environment")
-        del os.environ[name]
+    harness.drop_keel_settings()
 
     scratch = Path(tempfile.gettempdir())
     free = shutil.disk_usage(scratch).free

@@ -387,23 +387,6 @@ def prepare_timing_data(rows: int, keel_env: dict[str, str], digest: str) -> tup
 # -- tables ----------------------------------------------------------------------------------------
 
 
-def plain_table(headers: list[str], lines: list[list[str]]) -> str:
-    cells = [headers, *lines]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
-    out = []
-    for index, line in enumerate(cells):
-        out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        if index == 0:
-            out.append("  ".join("-" * width for width in widths))
-    return "\n".join(out)
-
-
-def markdown(headers: list[str], lines: list[list[str]]) -> str:
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines]
-    return "\n".join(out)
-
-
 def mib(value: float) -> str:
     return f"{value / 2**20:,.0f} MiB"
 
@@ -630,7 +613,7 @@ def detection_table(
             for rows in DETECT_SIZES
         ),
     ]
-    return plain_table(headers, lines), markdown(headers, lines), notes
+    return harness.plain_table(headers, lines), harness.markdown_grid(headers, lines), notes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -683,9 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     peer_trials = {DETECT_SIZES[0]: trials, DETECT_SIZES[1]: min(peer_100k, trials)}
     if min(repeats, trials, peer_100k) < 1 or large_repeats < 0:
         parser.error("trial counts must be at least 1")
-    for name in [k for k in os.environ if k.startswith("KEEL_")]:
-        log(f"[setup] ignoring {name} from the environment")
-        del os.environ[name]
+    harness.drop_keel_settings()
 
     from bench_tracking import keel_snapshot
 

@@ -284,9 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown workload(s) {unknown}; choose from {WORKLOADS}")
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    for name in [k for k in os.environ if k.startswith("KEEL_")]:
-        log(f"[setup] ignoring {name} from the environment")
-        del os.environ[name]
+    harness.drop_keel_settings()
 
     dvc_venv = harness.ensure_venv("dvc", [args.dvc])
     if not args.no_wait:

@@ -666,9 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     args.duration = args.duration or (QUICK_DURATION if args.quick else DURATION)
     if args.repeats < 1 or args.connections < 1 or args.duration <= 0 or args.warmup < 0:
         parser.error("--repeats and --connections must be at least 1, --duration positive")
-    for name in [k for k in os.environ if k.startswith("KEEL_")]:
-        log(f"[setup] ignoring {name} from the environment")
-        del os.environ[name]
+    harness.drop_keel_settings()
 
     mlflow = harness.ensure_venv("mlflow", [args.mlflow])
     if not args.no_wait:

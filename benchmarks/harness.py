@@ -233,6 +233,14 @@ def running_benchmarks() -> list[str]:
     return found
 
 
+def drop_keel_settings() -> None:
+    """Remove KEEL_* settings from this process's environment (saying so): each tool must run
+    on its defaults, not on the caller's store or objects folder."""
+    for name in [k for k in os.environ if k.startswith("KEEL_")]:
+        log(f"[setup] ignoring {name} from the environment")
+        del os.environ[name]
+
+
 def wait_for_quiet_machine(poll_seconds: float = 30.0) -> None:
     """Block while another benchmark of this folder runs (see :func:`running_benchmarks`)."""
     while others := running_benchmarks():
@@ -369,8 +377,13 @@ def table_cells(rows: Sequence[Row]) -> list[tuple[str, ...]]:
 
 
 def text_table(rows: Sequence[Row]) -> str:
-    cells = [HEADERS, *table_cells(rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADERS))]
+    return plain_table(HEADERS, table_cells(rows))
+
+
+def plain_table(headers: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    """Columns aligned with spaces, a dashed rule under the headers."""
+    cells = [headers, *lines]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
     out = []
     for index, line in enumerate(cells):
         out.append("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
@@ -380,10 +393,14 @@ def text_table(rows: Sequence[Row]) -> str:
 
 
 def markdown_table(rows: Sequence[Row]) -> str:
-    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    for line in table_cells(rows):
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |")
-    return "\n".join(lines)
+    return markdown_grid(HEADERS, table_cells(rows))
+
+
+def markdown_grid(headers: Sequence[str], lines: Sequence[Sequence[str]]) -> str:
+    """A Markdown table (``|`` in cells escaped)."""
+    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |" for line in lines]
+    return "\n".join(out)
 
 
 def raw_results(rows: Sequence[Row]) -> list[dict[str, Any]]:
