@@ -16,13 +16,13 @@ def test_a_context_captured_ahead_is_the_one_runs_record(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, ...]] = []
-    git = context._git
+    git = context.run_git
 
     def counted(root: Path, *args: str) -> Any:
         calls.append(args)
         return git(root, *args)
 
-    monkeypatch.setattr(context, "_git", counted)
+    monkeypatch.setattr(context, "run_git", counted)
     context.capture_soon(open_workspace(project)).join()
     assert calls == [("status", "--porcelain=v2", "--branch", "--untracked-files=normal")]  # not a git repo
 

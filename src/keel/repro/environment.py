@@ -127,20 +127,14 @@ def env_diff(first: Run, second: Run, session: Session) -> EnvDiff:
 
 def _commit_stat(session: Session, a: str | None, b: str | None) -> list[str]:
     """``git diff --stat A B`` in the project, when both commits are there."""
-    import subprocess
+    from keel.tracking.context import run_git
 
     if not a or not b:
         return []
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(session.workspace.root), "diff", "--stat", a, b],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+    done = run_git(session.workspace.root, "diff", "--stat", a, b)
+    if done is None:
         return []
     if done.returncode != 0:
         return ["(the commits are not in this repository: no file list)"]
-    return ["  " + line.strip() for line in done.stdout.splitlines() if line.strip()]
+    text = done.stdout.decode("utf-8", "replace")
+    return ["  " + line.strip() for line in text.splitlines() if line.strip()]

@@ -124,7 +124,8 @@ def capture_context(
     return context
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+def run_git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    """``git -C root ARGS`` (output as bytes), or None when git cannot run or takes over 20 s."""
     try:
         return subprocess.run(
             ["git", "-C", str(root), *args],
@@ -137,7 +138,7 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
 
 
 def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[str, Any]:
-    status = _git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+    status = run_git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
     if status is None:
         return {"available": False, "note": "git is not installed or did not answer"}
     if status.returncode != 0:
@@ -156,7 +157,7 @@ def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[s
             untracked.append(line[2:])
         elif line and line[0] in "12u":
             changed += 1
-    remotes = _git(root, "config", "--get-regexp", r"^remote\..*\.url$")
+    remotes = run_git(root, "config", "--get-regexp", r"^remote\..*\.url$")
     if remotes is not None and remotes.returncode == 0:
         for line in remotes.stdout.decode("utf-8", "replace").splitlines():
             name, _, url = line.partition(" ")
@@ -166,7 +167,7 @@ def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[s
     info["untracked_count"] = len(untracked)
     info["diff"] = None
     if changed and info["commit"] is not None:
-        diff = _git(root, "diff", "HEAD", "--binary")
+        diff = run_git(root, "diff", "HEAD", "--binary")
         if diff is not None and diff.returncode == 0:
             limit = settings.git_diff_max_bytes
             if len(diff.stdout) > limit:
