@@ -263,6 +263,11 @@ def test_experiments_and_settings(cli_project: Path) -> None:
 
 
 def test_db_status_upgrade_and_store_errors(cli_project: Path, tmp_path: Path) -> None:
+    # `keel init` created the store at the current revision.
+    assert json.loads(run_keel("db", "status", "--json", cwd=cli_project).stdout)["up_to_date"] is True
+    # A store nobody created yet (a fresh clone: .keel/ is local state).
+    for name in ("keel.db", "keel.db-wal", "keel.db-shm"):
+        (cli_project / ".keel" / name).unlink(missing_ok=True)
     status = json.loads(run_keel("db", "status", "--json", cwd=cli_project).stdout)
     assert status["dialect"] == "sqlite" and status["revision"] is None
     upgraded = run_keel("db", "upgrade", cwd=cli_project)

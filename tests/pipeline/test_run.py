@@ -106,6 +106,34 @@ def test_a_run_with_nothing_to_do_loads_only_what_deciding_needs(pipeline_projec
     )
 
 
+def test_a_first_run_records_its_runs_without_sqlalchemy(pipeline_project: Path) -> None:
+    # `keel init` created the SQLite store; recording runs then goes through sqlite3 alone.
+    assert (pipeline_project / ".keel" / "keel.db").is_file()
+    assert (pipeline_project / ".keel" / "state.db").is_file()
+    probe = (
+        "import sys\nfrom keel.cli.main import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    result = run_python(probe, cwd=pipeline_project)
+    *table, modules = result.stdout.splitlines()
+    assert [line.split()[:2] for line in table if " ran " in line] == [
+        ["prepare", "ran"],
+        ["train", "ran"],
+        ["evaluate", "ran"],
+    ], result.stdout + result.stderr
+    loaded = {name.split(".")[0] for name in modules.split()}
+    assert not loaded & {"sqlalchemy", "alembic", "rich", "concurrent", "tempfile"}, loaded
+    runs = _runs(pipeline_project, "attributes.kind = 'stage'")
+    assert sorted(r["name"] for r in runs) == ["evaluate", "prepare", "train"]
+    assert all(r["status"] == "finished" for r in runs)
+    by_name = {r["name"]: r for r in runs}
+    assert by_name["evaluate"]["metrics"] == {"score": 1.0, "rows": 3.0}
+    assert by_name["train"]["params"] == {"train.lr": 0.1, "train.epochs": 3}
+    assert not list((pipeline_project / ".keel" / "tmp").iterdir())  # the stages' logs are stored, then gone
+    again = _run(pipeline_project, "--force", "train")  # the run cache's key exists: kept, no error
+    assert again["ok"] and _states(again)["train"] == "ran"
+
+
 def test_a_failing_stage_stops_its_dependents_only(tmp_path: Path) -> None:
     stages = """
 stages:

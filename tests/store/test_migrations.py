@@ -58,21 +58,28 @@ def test_migrations_match_the_table_definitions(store_url: str) -> None:
     engine.dispose()
 
 
-def test_an_older_store_is_upgraded_by_the_migrations(store_url: str) -> None:
+def _migrate_to(url: str, revision: str) -> None:
+    """Run the migrations on ``url`` up to ``revision`` (an older store)."""
     from alembic import command
     from alembic.config import Config
 
-    from keel.store.migrate import MIGRATIONS_DIR, REVISIONS
+    from keel.store.migrate import MIGRATIONS_DIR
 
-    engine = sa.create_engine(store_url)
+    engine = sa.create_engine(url)
     with engine.connect() as conn:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["connection"] = conn
-        command.upgrade(config, REVISIONS[-2])
+        command.upgrade(config, revision)
         conn.commit()
-        assert current_revision(conn) == REVISIONS[-2]
+        assert current_revision(conn) == revision
     engine.dispose()
+
+
+def test_an_older_store_is_upgraded_by_the_migrations(store_url: str) -> None:
+    from keel.store.migrate import REVISIONS
+
+    _migrate_to(store_url, REVISIONS[-2])
     db = Database(store_url, Settings.resolve({}))
     try:
         with db.read() as conn:
@@ -182,3 +189,56 @@ def test_a_sqlite_store_does_not_load_the_postgresql_dialect(tmp_path: Path) -> 
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_plain_row_columns_match_the_table() -> None:
+    from keel.store.rows import HEAD_LENGTH, RUN_COLUMNS
+    from keel.store.schema import params, runs
+
+    assert tuple(c.name for c in runs.columns) == RUN_COLUMNS
+    assert params.c.value_head.type.length == HEAD_LENGTH
+
+
+def test_a_current_sqlite_store_records_runs_without_sqlalchemy(tmp_path: Path) -> None:
+    """Recording runs (keel run, keel track) opens a current SQLite store with sqlite3 alone."""
+    url = f"sqlite:///{tmp_path}/keel.db"
+    Database(url, Settings.resolve({})).ensure_schema()  # an existing store at the head revision
+    code = (
+        "import sys\n"
+        "from keel.core.settings import Settings\n"
+        "from keel.store.database import Database\n"
+        "from keel.store.experiments_repo import get_or_create_experiment\n"
+        "from keel.store.rows import run_row\n"
+        "from keel.store.write_batch import WriteBatch, apply_batch\n"
+        f"db = Database({url!r}, Settings.resolve({{}}))\n"
+        "exp = get_or_create_experiment(db, 'e')\n"
+        "assert get_or_create_experiment(db, 'e') == exp\n"
+        "batch = WriteBatch(runs=[run_row('r' * 32, exp, name='n')], metrics=[('r' * 32, 'm', 0, 1.0, 2.5)])\n"
+        "with db.raw_write() as (cursor, style):\n"
+        "    apply_batch(cursor, style, batch)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlalchemy', 'alembic'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
+    db = Database(url, Settings.resolve({}))
+    with db.read() as conn:
+        row = conn.execute(sa.text("SELECT name, experiment_id FROM runs")).one()
+        value = conn.execute(sa.text("SELECT value FROM latest_metrics")).scalar_one()
+    assert tuple(row) == ("n", 1) and value == 2.5
+    db.dispose()
+
+
+def test_an_older_sqlite_store_is_upgraded_before_a_raw_write(tmp_path: Path) -> None:
+    """The sqlite3 path serves a store at the head revision only; an older one is migrated."""
+    from keel.store.experiments_repo import get_or_create_experiment
+    from keel.store.migrate import REVISIONS
+
+    url = f"sqlite:///{tmp_path}/keel.db"
+    _migrate_to(url, REVISIONS[-2])
+    db = Database(url, Settings.resolve({}))
+    try:
+        assert get_or_create_experiment(db, "e") == 1
+        with db.read() as conn:
+            assert current_revision(conn) == HEAD
+    finally:
+        db.dispose()

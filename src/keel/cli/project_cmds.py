@@ -19,7 +19,8 @@ def init(directory: Path, force: bool, name: str | None, as_json: bool) -> None:
     """Create a Keel project in DIRECTORY (default: here).
 
     Writes keel.yaml and params.yaml, the folders data/{raw,interim,processed}, src/,
-    configs/, models/, reports/, tests/, the local state folder .keel/ and .gitignore entries.
+    configs/, models/, reports/, tests/, .gitignore entries, and the local state folder .keel/
+    with its metadata store (keel.db, unless KEEL_DB_URL names another) and stat cache.
     """
     from keel.project.scaffold import init_project
 

@@ -108,6 +108,12 @@ def scan(path: Path) -> Scan:
     return Scan("dir", files)
 
 
+#: Hashing small files on a pool pays for the pool's start-up (threads, imports) only from
+#: this many files or bytes on.
+POOL_MIN_FILES = 64
+POOL_MIN_BYTES = 4 << 20
+
+
 def identify(
     files: list[ScannedFile],
     cache_prefix: str,
@@ -156,7 +162,8 @@ def identify(
         results = [work(f) for f in big]
         if progress and big:
             progress(len(big))
-        if small and (store is not None or jobs <= 1):
+        pooled = jobs > 1 and (len(small) >= POOL_MIN_FILES or sum(f.key[2] for f in small) >= POOL_MIN_BYTES)
+        if small and (store is not None or not pooled):
             for index, file in enumerate(small, 1):
                 results.append(work(file))
                 if progress and index % 256 == 0:

@@ -59,6 +59,11 @@ class StatCache:
             self._conn = conn
         return self._conn
 
+    def create(self) -> None:
+        """Create the database now (``keel init``), so no later command pays for it."""
+        with self._lock:
+            self._db()
+
     def load(self, prefix: str) -> dict[str, tuple[StatKey, str]]:
         """Entries for the file ``prefix`` and everything below the folder ``prefix``."""
         with self._lock:

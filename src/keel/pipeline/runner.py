@@ -47,8 +47,6 @@ from keel.pipeline.params import flat_params, stage_params
 from keel.pipeline.spec import Pipeline, Stage, parse_stages
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from keel.core.entities import DatasetVersion
 
 DONE = ("unchanged", "restored", "ran")
@@ -352,35 +350,45 @@ class PipelineRunner:
         pending = self._settle_unchanged(order, reports)
         if not pending:
             return
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+        from queue import SimpleQueue
 
-        running: dict[Future[None], str] = {}
-        with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="keel-stage") as pool:
-            while pending or running:
-                for name in list(pending):
-                    upstream = self.pipeline.upstream[name] & set(order)
-                    blocked = [u for u in upstream if reports[u].state in ("failed", "skipped")]
-                    if blocked:
-                        pending.remove(name)
-                        self._set(reports[name], "skipped", f"upstream {sorted(blocked)[0]} did not complete")
-                        continue
-                    if len(running) < self.jobs and all(reports[u].state in DONE for u in upstream):
-                        pending.remove(name)
-                        self._set(reports[name], "running")
-                        running[pool.submit(self._stage, self.pipeline.stages[name], reports[name])] = name
-                if not running:
+        # One thread per running stage (at most `jobs`); each reports (name, error) when done.
+        done: SimpleQueue[tuple[str, BaseException | None]] = SimpleQueue()
+        running: set[str] = set()
+
+        def work(name: str) -> None:
+            error: BaseException | None = None
+            try:
+                self._stage(self.pipeline.stages[name], reports[name])
+            except BaseException as exc:  # noqa: BLE001 - reported as the stage's failure
+                error = exc
+            done.put((name, error))
+
+        selected = set(order)
+        while pending or running:
+            for name in list(pending):
+                upstream = self.pipeline.upstream[name] & selected
+                blocked = [u for u in upstream if reports[u].state in ("failed", "skipped")]
+                if blocked:
+                    pending.remove(name)
+                    self._set(reports[name], "skipped", f"upstream {sorted(blocked)[0]} did not complete")
                     continue
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    error = future.exception()
-                    if error is not None:
-                        reports[name].error = str(error)
-                        self._set(
-                            reports[name],
-                            "failed",
-                            str(error).splitlines()[0] if str(error) else type(error).__name__,
-                        )
+                if len(running) < self.jobs and all(reports[u].state in DONE for u in upstream):
+                    pending.remove(name)
+                    self._set(reports[name], "running")
+                    running.add(name)
+                    threading.Thread(target=work, args=(name,), name=f"keel-stage-{name}").start()
+            if not running:
+                continue
+            name, error = done.get()
+            running.discard(name)
+            if error is not None:
+                reports[name].error = str(error)
+                self._set(
+                    reports[name],
+                    "failed",
+                    str(error).splitlines()[0] if str(error) else type(error).__name__,
+                )
 
     def _stage(self, stage: Stage, report: StageReport) -> None:
         started = time.monotonic()
@@ -486,8 +494,6 @@ class PipelineRunner:
         fetch(self.data, connect(self.workspace), lacking)
 
     def _execute(self, stage: Stage, evaluation: _Evaluation, report: StageReport) -> None:
-        import tempfile
-
         with output_locks(self.root, stage.all_outs):
             run = self._open_stage_run(stage, evaluation, restored=False)
             report.run_id = run.id
@@ -509,7 +515,9 @@ class PipelineRunner:
             )
             if self.overrides:
                 env["KEEL_PARAMS_OVERRIDES"] = json.dumps(self.overrides)
-            with tempfile.TemporaryDirectory(prefix="keel-stage-") as scratch:
+            # The command's stdout and stderr go to files, stored as the run's artifacts.
+            logs = self.workspace.state_dir / "tmp" / f"stage-{run.id}"
+            try:
                 job = StageJob(
                     stage.name,
                     stage.cmd,
@@ -517,13 +525,15 @@ class PipelineRunner:
                     env,
                     self._shipped_inputs(stage, evaluation),
                     stage.all_outs,
-                    Path(scratch),
+                    logs,
                     dict(stage.env),
                 )
                 outcome = self.executor.run(job)
                 run.log_artifact(outcome.stdout, "stdout.log")
                 run.log_artifact(outcome.stderr, "stderr.log")
                 tail = outcome.stderr_tail()
+            finally:
+                _remove_folder(logs)
             if not outcome.ok:
                 self._fail(run, report, outcome, f"exit code {outcome.returncode}", tail)
                 return
@@ -640,6 +650,23 @@ def _end(run: Any, failed: bool = False) -> None:
     from keel.core.entities import RunStatus
 
     run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove a flat folder of files (a stage's logs), quietly."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.unlink(folder / name)
+        except OSError:
+            pass
+    try:
+        os.rmdir(folder)
+    except OSError:
+        pass
 
 
 def _tracked(dataset: DatasetVersion) -> TrackedPath:

@@ -76,7 +76,31 @@ def init_project(target: Path, force: bool = False, name: str | None = None) -> 
     _write(root, PROJECT_FILE, _KEEL_YAML.format(version=PROJECT_FORMAT, name=project), result)
     _write(root, "params.yaml", _PARAMS_YAML, result, keep_existing=not force)
     _ensure_gitignore(root, result)
+    _create_store(root, result)
     return result
+
+
+def _create_store(root: Path, result: InitResult) -> None:
+    """Create the project's stat cache and local metadata store now (as ``git init`` creates
+    ``.git``), so that the first ``keel run`` or ``keel track`` only opens them. A store named by
+    ``KEEL_DB_URL`` (a team's PostgreSQL) is left to ``keel db upgrade`` or its first use."""
+    from keel.core.workspace import open_workspace
+    from keel.objects.stat_cache import StatCache
+    from keel.store.database import Database
+    from keel.store.migrate import ensure_schema
+
+    workspace = open_workspace(root)
+    stat_cache = StatCache(workspace.state_dir / "state.db")
+    stat_cache.create()
+    stat_cache.close()
+    if workspace.settings.db_url or (workspace.state_dir / "keel.db").exists():
+        return
+    database = Database(workspace.db_url, workspace.settings)
+    try:
+        ensure_schema(database, upgrade=True)
+    finally:
+        database.dispose()
+    result.created.append(f"{STATE_DIR}/keel.db")
 
 
 def _write(root: Path, name: str, text: str, result: InitResult, keep_existing: bool = False) -> None:

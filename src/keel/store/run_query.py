@@ -29,8 +29,8 @@ from keel.core.run_filter import (
     Value,
 )
 from keel.store.metric_codec import unpack
+from keel.store.rows import HEAD_LENGTH
 from keel.store.schema import (
-    HEAD_LENGTH,
     experiments,
     latest_metrics,
     metric_chunks,

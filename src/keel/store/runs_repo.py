@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from keel.core.entities import Experiment, RunStatus, to_datetime
 from keel.core.errors import InvalidInput, NotFound
@@ -18,24 +17,6 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from keel.store.database import Database
-
-
-def get_or_create_experiment(db: Database, name: str) -> int:
-    """The id of experiment ``name``, creating it if needed (safe against concurrent creators)."""
-    with db.read() as conn:
-        found = conn.execute(select(experiments.c.id).where(experiments.c.name == name)).scalar()
-    if found is not None:
-        return int(found)
-    try:
-        with db.write() as conn:
-            result = conn.execute(experiments.insert().values(name=name, created_at=time.time()))
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
-    except SAIntegrityError:
-        # Another process created it between our read and write.
-        with db.read() as conn:
-            return int(conn.execute(select(experiments.c.id).where(experiments.c.name == name)).scalar_one())
 
 
 def experiment_id(conn: Connection, name: str) -> int:
@@ -126,26 +107,3 @@ def reap_dead_runs(db: Database) -> int:
                 .values(status=RunStatus.DEAD.value, end_time=time.time())
             )
     return len(dead)
-
-
-def run_row(run_id: str, experiment: int, **values: Any) -> dict[str, Any]:
-    """A complete ``runs`` row with defaults for the optional columns."""
-    row: dict[str, Any] = {
-        "id": run_id,
-        "experiment_id": experiment,
-        "name": None,
-        "kind": "run",
-        "status": RunStatus.RUNNING.value,
-        "parent_id": None,
-        "start_time": time.time(),
-        "end_time": None,
-        "username": None,
-        "host": None,
-        "pid": None,
-        "pid_start": None,
-        "deleted_at": None,
-        "context": "{}",
-        "summary": None,
-    }
-    row.update(values)
-    return row

@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
 )
 
-HEAD_LENGTH = 200
+from keel.store.rows import HEAD_LENGTH
 
 metadata = MetaData(
     naming_convention={

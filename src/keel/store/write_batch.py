@@ -4,8 +4,9 @@ The background writer collects new runs, params, tags, metric points, artifacts 
 ends, and hands them here together. This is Keel's hottest write path, so it talks to the
 DB-API cursor directly with ``executemany`` — one statement per kind of row — instead of
 going through SQLAlchemy's statement machinery (measured: ~6x less overhead per batch on
-SQLite). The SQL is static text derived from the table definitions in :mod:`schema`, with
-every value bound as a parameter; both SQLite (3.24+) and PostgreSQL accept it as is.
+SQLite), and without importing SQLAlchemy at all. The SQL is static text naming the tables
+and columns of :mod:`schema` (a test checks each statement against it), with every value
+bound as a parameter; both SQLite (3.24+) and PostgreSQL accept it as is.
 
 The latest value of each metric is upserted once per (run, key) per batch, keeping the point
 with the highest (step, timestamp).
@@ -18,27 +19,14 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table
-
 from keel.core.errors import Conflict
 from keel.store.metric_codec import pack
-from keel.store.schema import (
-    HEAD_LENGTH,
-    artifacts,
-    latest_metrics,
-    metric_chunks,
-    params,
-    run_datasets,
-    runs,
-    tags,
-)
+from keel.store.rows import HEAD_LENGTH, RUN_COLUMNS
 
 #: (run_id, key, step, timestamp, value)
 MetricRow = tuple[str, str, int, float, float]
 #: (run_id, key, text, number or None, is_string)
 ParamRow = tuple[str, str, str, float | None, bool]
-
-RUN_COLUMNS = tuple(c.name for c in runs.columns)
 
 
 @dataclass
@@ -78,41 +66,41 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _insert(table: Table, columns: tuple[str, ...], conflict: str = "") -> str:
+def _insert(table: str, columns: tuple[str, ...], conflict: str = "") -> str:
     cols = ", ".join(_q(c) for c in columns)
     marks = ", ".join("?" for _ in columns)
-    return f"INSERT INTO {table.name} ({cols}) VALUES ({marks}){conflict}"
+    return f"INSERT INTO {table} ({cols}) VALUES ({marks}){conflict}"
 
 
-def _upsert(table: Table, columns: tuple[str, ...], keys: tuple[str, ...], where: str = "") -> str:
+def _upsert(table: str, columns: tuple[str, ...], keys: tuple[str, ...], where: str = "") -> str:
     updates = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in columns if c not in keys)
     conflict = f" ON CONFLICT ({', '.join(_q(k) for k in keys)}) DO UPDATE SET {updates}{where}"
     return _insert(table, columns, conflict)
 
 
 _SQL = {
-    "runs": _insert(runs, RUN_COLUMNS),
+    "runs": _insert("runs", RUN_COLUMNS),
     "params": _insert(
-        params,
+        "params",
         ("run_id", "key", "value", "value_head", "value_num", "is_string"),
         ' ON CONFLICT ("run_id", "key") DO NOTHING',
     ),
     "params_existing": 'SELECT "value" FROM params WHERE "run_id" = ? AND "key" = ?',
-    "tags": _upsert(tags, ("run_id", "key", "value", "value_head"), ("run_id", "key")),
+    "tags": _upsert("tags", ("run_id", "key", "value", "value_head"), ("run_id", "key")),
     "metrics": _insert(
-        metric_chunks, ("run_id", "key", "count", "min_step", "max_step", "steps", "timestamps", "values")
+        "metric_chunks", ("run_id", "key", "count", "min_step", "max_step", "steps", "timestamps", "values")
     ),
     "latest": _upsert(
-        latest_metrics,
+        "latest_metrics",
         ("run_id", "key", "step", "timestamp", "value"),
         ("run_id", "key"),
         ' WHERE excluded."step" > latest_metrics."step" OR (excluded."step" = latest_metrics."step"'
         ' AND excluded."timestamp" >= latest_metrics."timestamp")',
     ),
-    "artifacts": _upsert(artifacts, ("run_id", "name", "oid", "size"), ("run_id", "name")),
+    "artifacts": _upsert("artifacts", ("run_id", "name", "oid", "size"), ("run_id", "name")),
     "ends": 'UPDATE runs SET "status" = ?, "end_time" = ? WHERE "id" = ?',
     "datasets": _upsert(
-        run_datasets,
+        "run_datasets",
         ("run_id", "direction", "path", "oid", "kind", "size", "files", "rows"),
         ("run_id", "direction", "path"),
     ),
@@ -120,10 +108,14 @@ _SQL = {
 
 
 @cache
-def sql(name: str, paramstyle: str) -> str:
-    """Statement ``name`` in the driver's parameter style (``qmark`` or ``format``)."""
-    text = _SQL[name]
+def sql_text(text: str, paramstyle: str) -> str:
+    """``text`` (``?`` placeholders) in the driver's parameter style (``qmark`` or ``format``)."""
     return text.replace("?", "%s") if paramstyle in ("format", "pyformat") else text
+
+
+def sql(name: str, paramstyle: str) -> str:
+    """Statement ``name`` in the driver's parameter style."""
+    return sql_text(_SQL[name], paramstyle)
 
 
 _SUMMARY_SQLITE = (

@@ -58,7 +58,7 @@ def _run_row(
     command: list[str] | None,
     code_root: Path | None = None,
 ) -> dict[str, Any]:
-    from keel.store.runs_repo import run_row
+    from keel.store.rows import run_row
     from keel.tracking.context import context_json, process_identity
 
     workspace = session.workspace

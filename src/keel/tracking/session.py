@@ -42,7 +42,7 @@ class Session:
     def experiment_id(self, name: str) -> int:
         found = self._experiments.get(name)
         if found is None:
-            from keel.store.runs_repo import get_or_create_experiment
+            from keel.store.experiments_repo import get_or_create_experiment
 
             found = get_or_create_experiment(self.db, name)
             with self._lock:
