@@ -109,3 +109,38 @@ def test_the_pipeline_on_a_dask_cluster_with_postgresql(tmp_path: Path, pg_url: 
     )  # pushed by the worker
     again = run_keel("run", "--executor", "dask-local", "--json", cwd=project, env=env, timeout=300)
     assert {s["state"] for s in json.loads(again.stdout)["stages"]} == {"unchanged"}
+
+
+def test_plain_commands_run_without_a_shell_and_the_rest_through_it(tmp_path: Path) -> None:
+    from keel.pipeline.executors import direct_argv, run_command
+
+    env = {"PATH": "/usr/bin:/bin"}
+    script = tmp_path / "run.sh"
+    script.write_text('#!/bin/sh\necho from-script "$@"\n')
+    script.chmod(0o755)
+    assert direct_argv("ls -l --color=never data/x.csv", env, tmp_path) == [
+        "/usr/bin/ls",
+        "-l",
+        "--color=never",
+        "data/x.csv",
+    ]
+    assert direct_argv("./run.sh a", env, tmp_path) == ["./run.sh", "a"]
+    for shell_only in (
+        "echo $HOME",  # a variable
+        "ls > out.txt",  # a redirection
+        "ls | wc -l",  # a pipe
+        "cd data",  # a builtin
+        "FOO=1 ls",  # an assignment
+        "ls *.csv",  # a glob
+        "ls 'a b'",  # quoting
+        "no-such-program-here --x",  # not on PATH: the shell reports it
+        "",
+    ):
+        assert direct_argv(shell_only, env, tmp_path) is None, shell_only
+    # Both ways give the same output and exit code.
+    direct = run_command("./run.sh a b", tmp_path, env, tmp_path / "one")
+    shelled = run_command("./run.sh a b > shelled.txt; exit 3", tmp_path, env, tmp_path / "two")
+    assert direct.returncode == 0 and direct.stdout.read_text() == "from-script a b\n"
+    assert shelled.returncode == 3 and (tmp_path / "shelled.txt").read_text() == "from-script a b\n"
+    missing = run_command("no-such-program-here", tmp_path, env, tmp_path / "three")
+    assert missing.returncode == 127 and "not found" in missing.stderr.read_text()

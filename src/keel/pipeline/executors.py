@@ -79,8 +79,98 @@ def shell() -> list[str]:
     return [found or "sh", "-c"]
 
 
+#: A command made only of these characters has no quoting, variables, globs, redirections or
+#: operators: the shell would only split it on spaces and run the program.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@% ")
+#: Words the shell itself runs (builtins and keywords): such a command goes through the shell.
+_SHELL_WORDS = frozenset(
+    [
+        "alias",
+        "bg",
+        "break",
+        "builtin",
+        "case",
+        "cd",
+        "command",
+        "continue",
+        "declare",
+        "dirs",
+        "disown",
+        "echo",
+        "enable",
+        "eval",
+        "exec",
+        "exit",
+        "export",
+        "false",
+        "fc",
+        "fg",
+        "for",
+        "function",
+        "getopts",
+        "hash",
+        "help",
+        "history",
+        "if",
+        "jobs",
+        "kill",
+        "let",
+        "local",
+        "logout",
+        "popd",
+        "printf",
+        "pushd",
+        "pwd",
+        "read",
+        "readonly",
+        "return",
+        "select",
+        "set",
+        "shift",
+        "shopt",
+        "source",
+        "suspend",
+        "test",
+        "time",
+        "times",
+        "trap",
+        "true",
+        "type",
+        "typeset",
+        "ulimit",
+        "umask",
+        "unalias",
+        "unset",
+        "until",
+        "wait",
+        "while",
+    ]
+)
+
+
+def direct_argv(cmd: str, env: Mapping[str, str], cwd: Path) -> list[str] | None:
+    """``cmd`` as an argument list to run without a shell, when the shell would only split it
+    into words and run a program found on PATH (saves the shell's start, ~3 ms a stage);
+    else None."""
+    if not set(cmd) <= _PLAIN:
+        return None
+    words = cmd.split()
+    if not words or "=" in words[0] or words[0] in _SHELL_WORDS:
+        return None
+    program = words[0]
+    if "/" in program:
+        found = program if os.path.isabs(program) else os.path.join(cwd, program)
+        return words if os.access(found, os.X_OK) and not os.path.isdir(found) else None
+    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or ".", program)
+        if os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return [candidate, *words[1:]]
+    return None
+
+
 def run_command(cmd: str, cwd: Path, env: Mapping[str, str], logs: Path) -> StageOutcome:
-    """Run ``cmd`` through the shell in ``cwd``; output goes to ``logs``."""
+    """Run ``cmd`` in ``cwd`` (through the shell unless it is a plain program call); output
+    goes to ``logs``."""
     import subprocess  # here: a `keel run` with nothing to run starts no process
 
     logs.mkdir(parents=True, exist_ok=True)
@@ -89,7 +179,12 @@ def run_command(cmd: str, cwd: Path, env: Mapping[str, str], logs: Path) -> Stag
     with out_path.open("wb") as out, err_path.open("wb") as err:
         try:
             code = subprocess.run(
-                [*shell(), cmd], cwd=cwd, env=dict(env), stdout=out, stderr=err, check=False
+                direct_argv(cmd, env, cwd) or [*shell(), cmd],
+                cwd=cwd,
+                env=dict(env),
+                stdout=out,
+                stderr=err,
+                check=False,
             ).returncode
         except OSError as exc:
             err.write(f"keel: could not start the stage: {exc}\n".encode())
