@@ -172,3 +172,46 @@ def test_checkout_writes_a_folder_status_trusts_and_refuses_a_wrong_sized_object
     (repo / "set" / "a" / "1.txt").unlink()
     with pytest.raises(IntegrityError, match="keel pull --force"):
         checkout_path(ctx, tracked, force=True)
+
+
+def test_a_status_after_a_change_rereads_only_the_subfolder_that_changed(repo: Path) -> None:
+    from keel.data.add import add_paths
+    from keel.data.context import open_data
+    from keel.data.lockfile import read_lock
+    from keel.data.status import path_status
+
+    files: dict[str, str | bytes] = {f"{d}/{i}.txt": f"{d}{i}" for d in ("a", "b", "c") for i in range(3)}
+    write_files(repo / "set", {**files, "top.txt": "top", "b.csv": "x"})
+    ctx = open_data(repo)
+    add_paths(ctx, ["set"], cwd=repo)
+    tracked = read_lock(repo).versions()["set"]
+    assert path_status(ctx, tracked).state == "unchanged"
+    db = ctx.cache._db()
+    db.execute("DELETE FROM stat_cache WHERE path LIKE 'set/c/%'")  # c would have to be rehashed
+
+    (repo / "set" / "a" / "1.txt").write_text("changed")
+    status = path_status(ctx, tracked)
+    assert (status.state, status.modified, status.added, status.deleted) == ("modified", ["a/1.txt"], [], [])
+    assert db.execute("SELECT count(*) FROM stat_cache WHERE path LIKE 'set/c/%'").fetchone()[0] == 0
+
+    # Folders that appear, vanish or turn into files; files directly in the folder.
+    shutil.rmtree(repo / "set" / "b")
+    (repo / "set" / "b").write_text("now a file")
+    (repo / "set" / "d" / "new.txt").parent.mkdir()
+    (repo / "set" / "d" / "new.txt").write_text("new")
+    (repo / "set" / "top.txt").write_text("other")
+    (repo / "set" / "b.csv").unlink()
+    status = path_status(ctx, tracked)
+    assert status.added == ["b", "d/new.txt"]
+    assert status.modified == ["a/1.txt", "top.txt"]
+    assert status.deleted == ["b.csv", "b/0.txt", "b/1.txt", "b/2.txt"]
+
+    # Back as recorded (new stats, same content): unchanged, and remembered as intact.
+    (repo / "set" / "b").unlink()
+    (repo / "set" / "d" / "new.txt").unlink()
+    (repo / "set" / "d").rmdir()
+    write_files(repo / "set", {"a/1.txt": "a1", "top.txt": "top", "b.csv": "x"})
+    write_files(repo / "set", {f"b/{i}.txt": f"b{i}" for i in range(3)})
+    assert path_status(ctx, tracked).state == "unchanged"
+    assert ctx.cache.path_state("set") == (fingerprint(scan(repo / "set")), tracked.oid)
+    assert ctx.cache.path_state("set/a") is not None

@@ -65,6 +65,15 @@ def test_a_failed_point_says_where_and_why(pipeline_project: Path) -> None:
     assert "failed at train: exit code 1" in text.stdout
 
 
+def test_a_failing_shared_stage_fails_the_sweep_with_a_table_not_a_traceback(pipeline_project: Path) -> None:
+    prepare = pipeline_project / "src" / "prepare.py"
+    prepare.write_text("raise SystemExit('no raw data today')\n")
+    result = run_keel("run", "--set", "train.lr=0.1,5", cwd=pipeline_project)
+    assert result.returncode == 1
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert "failed at prepare: exit code 1" in result.stdout
+
+
 def test_a_dry_sweep_says_what_each_point_would_run_and_records_nothing(pipeline_project: Path) -> None:
     assert run_keel("run", cwd=pipeline_project).returncode == 0
     before = json.loads(run_keel("runs", "list", "--json", cwd=pipeline_project).stdout)

@@ -189,7 +189,7 @@ def _print_sweep(result: Any, sort_key: str | None) -> None:
     for row in rows:
         table.add_row(
             (row["run_id"] or "")[:8],
-            *[escape(fmt_value(row["overrides"][k])) for k in keys],
+            *[escape(fmt_value(row["overrides"].get(k))) for k in keys],
             *[fmt_value(row["metrics"].get(m)) for m in metric_names],
             "ok" if row["ok"] else "[red]failed[/red]",
         )

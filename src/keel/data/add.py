@@ -11,7 +11,7 @@ from keel.data.context import DataContext
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
 from keel.data.paths import overlapping, project_path
 from keel.objects.materialize import choose_method
-from keel.objects.snapshot import Progress, build_tree, fingerprint, identify, scan
+from keel.objects.snapshot import Progress, build_tree, identify, scan
 
 GITIGNORE_HEADER = "# Data tracked by Keel (versions in keel.lock)"
 
@@ -65,7 +65,7 @@ def snapshot_path(
         oid, size, count = build_tree(found.files, oids, ctx.trees, store)
         version = TrackedPath(rel, oid, "dir", size, count)
     # Linking files into the store changes their mode, not their (inode, mtime, size).
-    ctx.cache.set_path_state(rel, fingerprint(found), version.oid)
+    ctx.remember_intact(rel, found.kind, version.oid, [(f.rel, f.key) for f in found.files])
     return version
 
 

@@ -13,7 +13,7 @@ from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock, update_lock
 from keel.data.status import pick, recorded_files
 from keel.objects.materialize import choose_method, materialize
-from keel.objects.snapshot import Progress, fingerprint, fingerprint_of, identify, scan
+from keel.objects.snapshot import Progress, identify, scan
 from keel.objects.stat_cache import StatKey
 
 
@@ -73,7 +73,7 @@ def checkout_path(
             return CheckoutResult(tracked.path, tracked.oid, 0, 0, 1, method)
         materialize(ctx.store, entry.oid, target, method, entry.executable)
         _remember(ctx, tracked.path, {"": target}, {"": entry.oid})
-        ctx.cache.set_path_state(tracked.path, fingerprint(scan(target)), tracked.oid)
+        ctx.remember_intact(tracked.path, "file", tracked.oid, [(f.rel, f.key) for f in scan(target).files])
         return CheckoutResult(tracked.path, tracked.oid, 1, 0, 0, method)
     if target.exists() and not target.is_dir():
         target.unlink()
@@ -126,8 +126,7 @@ def checkout_path(
     # (the files it held before, minus the removed ones, plus the written ones), so the
     # next status need not hash or even list them again.
     ctx.cache.save(written)
-    now = fingerprint_of("dir", [(rel, keys[rel]) for rel in sorted(wanted)])
-    ctx.cache.set_path_state(tracked.path, now, tracked.oid)
+    ctx.remember_intact(tracked.path, "dir", tracked.oid, [(rel, keys[rel]) for rel in sorted(wanted)])
     return CheckoutResult(tracked.path, tracked.oid, len(todo), len(extra), len(wanted) - len(todo), method)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from keel.core.workspace import Workspace, open_workspace
 from keel.objects.object_store import ObjectStore
-from keel.objects.stat_cache import StatCache
+from keel.objects.snapshot import fingerprint_of, folder_states
+from keel.objects.stat_cache import StatCache, StatKey
 from keel.objects.trees import Trees
 
 
@@ -32,6 +33,15 @@ class DataContext:
     @property
     def link(self) -> str:
         return str(self.workspace.settings.data_link)
+
+    def remember_intact(self, path: str, kind: str, oid: str, keys: list[tuple[str, StatKey]]) -> None:
+        """Remember that tracked ``path`` (a ``kind``) held version ``oid`` with these files
+        (rel, stat key; sorted by rel), and so did each of its subfolders: a later status
+        with the same stats needs no hashing, and after one change rereads one subfolder."""
+        if kind == "dir" and self.store.exists(oid):
+            self.cache.set_path_states(folder_states(path, oid, keys, self.trees.get(oid)))
+        else:  # a file, or a folder identified without storing its trees
+            self.cache.set_path_state(path, fingerprint_of(kind, keys), oid)
 
     def close(self) -> None:
         self.cache.close()

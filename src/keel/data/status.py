@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from keel.core.errors import NotFound
+from keel.core.errors import KeelError, NotFound
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock
 from keel.data.paths import project_path
-from keel.objects.snapshot import fingerprint, identify, scan
+from keel.objects.snapshot import QuickScan, Scan, fingerprint, identify, quick_scan, scan
 from keel.objects.trees import TreeEntry
 
 
@@ -70,10 +70,19 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
     target = ctx.root / tracked.path
     if not target.exists() and not target.is_symlink():
         return PathStatus(tracked.path, "missing")
-    found = scan(target)
-    seen = fingerprint(found)
-    if ctx.cache.path_state(tracked.path) == (seen, tracked.oid):
-        return PathStatus(tracked.path, "unchanged")  # same files, same stats, as last seen intact
+    known = ctx.cache.path_state(tracked.path)
+    quick = quick_scan(target) if tracked.kind == "dir" else None
+    if quick is not None:
+        if known == (quick.fingerprint, tracked.oid):
+            return PathStatus(tracked.path, "unchanged")  # same files, same stats, as last seen intact
+        by_folder = _status_by_folder(ctx, tracked, quick)
+        if by_folder is not None:
+            return by_folder
+        found = Scan("dir", quick.files())
+    else:
+        found = scan(target)
+    if known == (fingerprint(found), tracked.oid):
+        return PathStatus(tracked.path, "unchanged")
     try:
         recorded = recorded_files(ctx, tracked)
     except NotFound:
@@ -82,17 +91,85 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
         return PathStatus(tracked.path, "modified", modified=[""])
     current = identify(found.files, tracked.path, ctx.cache, None, ctx.jobs)
     status = PathStatus(tracked.path, "unchanged")
-    for rel, oid in current.items():
-        entry = recorded.get(rel)
-        if entry is None:
-            status.added.append(rel)
-        elif entry.oid != oid:
-            status.modified.append(rel)
-    status.deleted = sorted(rel for rel in recorded if rel not in current)
+    _compare(status, "", current, recorded)
     if status.added or status.modified or status.deleted:
         status.state = "modified"
     else:
-        ctx.cache.set_path_state(tracked.path, seen, tracked.oid)
+        ctx.remember_intact(tracked.path, found.kind, tracked.oid, [(f.rel, f.key) for f in found.files])
+    return status
+
+
+def _compare(
+    status: PathStatus, prefix: str, current: dict[str, str], recorded: dict[str, TreeEntry]
+) -> None:
+    """Add to ``status`` what differs between ``current`` (rel → oid) and ``recorded``."""
+    for rel, oid in current.items():
+        entry = recorded.get(rel)
+        if entry is None:
+            status.added.append(prefix + rel)
+        elif entry.oid != oid:
+            status.modified.append(prefix + rel)
+    status.deleted.extend(prefix + rel for rel in recorded if rel not in current)
+
+
+#: Files directly in a tracked folder are looked up in the stat cache one by one up to this
+#: many; more load the folder's whole stat cache at once.
+_ONE_BY_ONE = 256
+
+
+def _status_by_folder(ctx: DataContext, tracked: TrackedPath, quick: QuickScan) -> PathStatus | None:
+    """The status of a changed folder, rereading only the subfolders (and the files directly
+    in it) whose stats differ from when they were last seen intact; None when the folder's
+    listing is not local (the caller decides)."""
+    try:
+        top = ctx.trees.get(tracked.oid)
+    except KeelError:
+        return None
+    entries = {e.name: e for e in top}
+    names = set(quick.groups) | {e.name for e in top if e.kind == "dir"}
+    if any(e.kind != "dir" for e in top):
+        names.add("")
+    status = PathStatus(tracked.path, "unchanged")
+    intact: list[tuple[str, str, str]] = []
+    for name in sorted(names):
+        entry = entries.get(name)
+        expected = (
+            tracked.oid if name == "" else (entry.oid if entry is not None and entry.kind == "dir" else None)
+        )
+        seen = quick.groups.get(name)
+        state_key = f"{tracked.path}/{name}"
+        if expected is not None and seen is not None and ctx.cache.path_state(state_key) == (seen, expected):
+            continue
+        before = len(status.added) + len(status.modified) + len(status.deleted)
+        if name == "":
+            recorded = {e.name: e for e in top if e.kind != "dir"}
+            files = quick.files("")
+            if len(files) <= _ONE_BY_ONE:
+                current = {}
+                for file in files:
+                    one = file._replace(rel="")
+                    current[file.rel] = identify([one], f"{tracked.path}/{file.rel}", ctx.cache, None, 1)[""]
+            else:
+                current = identify(files, tracked.path, ctx.cache, None, ctx.jobs)
+            _compare(status, "", current, recorded)
+        else:
+            recorded = dict(ctx.trees.walk_files(expected)) if expected is not None else {}
+            current = identify(quick.files(name), state_key, ctx.cache, None, ctx.jobs)
+            _compare(status, name + "/", current, recorded)
+        if (
+            expected is not None
+            and seen is not None
+            and before == len(status.added) + len(status.modified) + len(status.deleted)
+        ):
+            intact.append((state_key, seen, expected))
+    status.added.sort()
+    status.modified.sort()
+    status.deleted.sort()
+    if status.added or status.modified or status.deleted:
+        status.state = "modified"
+    else:
+        intact.append((tracked.path, quick.fingerprint, tracked.oid))
+    ctx.cache.set_path_states(intact)
     return status
 
 

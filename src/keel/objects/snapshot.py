@@ -8,10 +8,12 @@ threads; ``build_tree`` assembles the folder's trees bottom-up.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat as stat_module
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
@@ -193,8 +195,124 @@ def fingerprint(found: Scan) -> str:
 
 def fingerprint_of(kind: str, keys: list[tuple[str, StatKey]]) -> str:
     """:func:`fingerprint` of a ``kind`` path holding files (rel, stat key), sorted by rel."""
-    parts = [f"{rel}\0{key[0]}\0{key[1]}\0{key[2]}" for rel, key in keys]
+    return _digest(kind, [f"{rel}\0{key[0]}\0{key[1]}\0{key[2]}" for rel, key in keys])
+
+
+def _digest(kind: str, parts: list[str]) -> str:
     return hash_bytes(f"{kind}\n{chr(10).join(parts)}".encode("utf-8", "surrogateescape"))
+
+
+class QuickScan:
+    """A folder walked with one ``lstat`` per file and no per-file objects beyond a tuple.
+    What only a changed folder needs (per-subfolder fingerprints, the files) is derived on
+    first use."""
+
+    def __init__(self, root: str, parts: list[str], raw: list[tuple[str, os.stat_result]]) -> None:
+        self._root = root
+        self._parts = parts  # "rel\0inode\0mtime\0size", sorted
+        self._raw = raw  # (rel, stat), in walk order
+        #: equal to fingerprint(scan(path))
+        self.fingerprint = _digest("dir", parts)
+
+    @cached_property
+    def groups(self) -> dict[str, str]:
+        """The fingerprint of each top-level subfolder's files (as a scan of it alone gives),
+        and under "" that of the files directly in the folder."""
+        grouped: dict[str, list[str]] = {}
+        for part in self._parts:
+            cut = part.find("/", 0, part.index("\0"))
+            if cut < 0:
+                grouped.setdefault("", []).append(part)
+            else:
+                grouped.setdefault(part[:cut], []).append(part[cut + 1 :])
+        return {name: _digest("dir", members) for name, members in grouped.items()}
+
+    @cached_property
+    def _sorted(self) -> list[tuple[str, os.stat_result]]:
+        return sorted(self._raw, key=lambda r: r[0])
+
+    def files(self, group: str | None = None) -> list[ScannedFile]:
+        """The files as :func:`scan` gives them: all (``group`` None), those directly in the
+        folder (``""``), or those of one subfolder with rels relative to it."""
+        root = self._root + os.sep
+        if group is None:
+            chosen = [(rel, rel, st) for rel, st in self._sorted]
+        elif group == "":
+            chosen = [(rel, rel, st) for rel, st in self._sorted if "/" not in rel]
+        else:
+            head = group + "/"
+            chosen = [(rel[len(head) :], rel, st) for rel, st in self._sorted if rel.startswith(head)]
+        return [
+            ScannedFile(rel, root + full, _key(st), bool(st.st_mode & 0o100), st) for rel, full, st in chosen
+        ]
+
+
+def quick_scan(path: Path) -> QuickScan | None:
+    """A folder's fingerprint (``fingerprint(scan(path))``) and its subfolders', without
+    building the scan: what ``keel data status`` of an unchanged folder needs. None for a
+    file, or when the walk meets anything :func:`scan` has to judge (symbolic links,
+    unreadable entries, odd names): the caller scans then."""
+    try:
+        top = os.lstat(path)
+    except OSError:
+        return None
+    if not stat_module.S_ISDIR(top.st_mode):
+        return None
+    # Each part starts with the file's rel and a NUL, which sorts below every character of a
+    # name: sorting the parts sorts by rel, as fingerprint_of's input is.
+    parts: list[str] = []
+    raw: list[tuple[str, os.stat_result]] = []
+    stack = [(str(path), "")]
+    collecting = gc.isenabled()
+    gc.disable()  # tens of thousands of kept tuples would start a collection every 700
+    try:
+        while stack:
+            folder, rel = stack.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if entry.is_symlink() or "\n" in name or "\r" in name:
+                        return None
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, f"{rel}{name}/"))
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                    if st.st_mode & 0o170000 == 0o100000:  # a regular file (scan skips the rest too)
+                        child = rel + name
+                        parts.append(f"{child}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_size}")
+                        raw.append((child, st))
+    except OSError:
+        return None
+    finally:
+        if collecting:
+            gc.enable()
+    parts.sort()
+    return QuickScan(str(path), parts, raw)
+
+
+def folder_states(
+    path: str, oid: str, keys: list[tuple[str, StatKey]], top: list[TreeEntry]
+) -> list[tuple[str, str, str]]:
+    """The stat cache's "last seen intact" rows (path, fingerprint, version id) for a tracked
+    folder at version ``oid`` holding ``keys`` (rel, stat key, sorted by rel), whose tree's
+    entries are ``top``: one for the folder, one per subfolder (its own tree's id), and one
+    (``path/``) for the files directly in it. A status after one change then rereads only
+    the subfolder that changed."""
+    rows = [(path, fingerprint_of("dir", keys), oid)]
+    subtrees = {e.name: e.oid for e in top if e.kind == "dir"}
+    grouped: dict[str, list[tuple[str, StatKey]]] = {}
+    for rel, key in keys:
+        head, sep, rest = rel.partition("/")
+        if sep:
+            grouped.setdefault(head, []).append((rest, key))
+        else:
+            grouped.setdefault("", []).append((rel, key))
+    for name, members in grouped.items():
+        if name == "":
+            rows.append((f"{path}/", fingerprint_of("dir", members), oid))
+        elif name in subtrees:
+            rows.append((f"{path}/{name}", fingerprint_of("dir", members), subtrees[name]))
+    return rows
 
 
 def _cache_path(prefix: str, rel: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from keel.core.sqlite_wal import enable_wal
@@ -76,13 +76,17 @@ class StatCache:
 
     def save(self, rows: Iterable[tuple[str, StatKey, str]]) -> None:
         values = [(path, key[0], key[1], key[2], oid) for path, key, oid in rows]
+        self._write_many("INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?)", values)
+
+    def _write_many(self, statement: str, values: Sequence[tuple[object, ...]]) -> None:
+        """``statement`` for each of ``values``, in one transaction."""
         if not values:
             return
         with self._lock:
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?)", values)
+                db.executemany(statement, values)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -101,6 +105,10 @@ class StatCache:
     def set_path_state(self, path: str, fingerprint: str, oid: str) -> None:
         with self._lock:
             self._db().execute("INSERT OR REPLACE INTO path_state VALUES (?, ?, ?)", (path, fingerprint, oid))
+
+    def set_path_states(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Several (path, fingerprint, version id) rows at once, in one transaction."""
+        self._write_many("INSERT OR REPLACE INTO path_state VALUES (?, ?, ?)", list(rows))
 
     def link_support(self, device: int, method: str) -> bool | None:
         with self._lock:
