@@ -10,7 +10,7 @@ from keel.core.errors import KeelError, NotFound
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock
 from keel.data.paths import project_path
-from keel.objects.snapshot import QuickScan, Scan, fingerprint, identify, quick_scan, scan
+from keel.objects.snapshot import QuickScan, fingerprint, identify, quick_scan, scan, top_files
 from keel.objects.trees import TreeEntry
 
 
@@ -75,12 +75,10 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
     if quick is not None:
         if known == (quick.fingerprint, tracked.oid):
             return PathStatus(tracked.path, "unchanged")  # same files, same stats, as last seen intact
-        by_folder = _status_by_folder(ctx, tracked, quick)
+        by_folder = _status_by_folder(ctx, tracked, quick, target)
         if by_folder is not None:
             return by_folder
-        found = Scan("dir", quick.files())
-    else:
-        found = scan(target)
+    found = scan(target)
     if known == (fingerprint(found), tracked.oid):
         return PathStatus(tracked.path, "unchanged")
     try:
@@ -117,7 +115,9 @@ def _compare(
 _ONE_BY_ONE = 256
 
 
-def _status_by_folder(ctx: DataContext, tracked: TrackedPath, quick: QuickScan) -> PathStatus | None:
+def _status_by_folder(
+    ctx: DataContext, tracked: TrackedPath, quick: QuickScan, target: Path
+) -> PathStatus | None:
     """The status of a changed folder, rereading only the subfolders (and the files directly
     in it) whose stats differ from when they were last seen intact; None when the folder's
     listing is not local (the caller decides)."""
@@ -143,7 +143,7 @@ def _status_by_folder(ctx: DataContext, tracked: TrackedPath, quick: QuickScan) 
         before = len(status.added) + len(status.modified) + len(status.deleted)
         if name == "":
             recorded = {e.name: e for e in top if e.kind != "dir"}
-            files = quick.files("")
+            files = top_files(target)
             if len(files) <= _ONE_BY_ONE:
                 current = {}
                 for file in files:
@@ -154,7 +154,9 @@ def _status_by_folder(ctx: DataContext, tracked: TrackedPath, quick: QuickScan) 
             _compare(status, "", current, recorded)
         else:
             recorded = dict(ctx.trees.walk_files(expected)) if expected is not None else {}
-            current = identify(quick.files(name), state_key, ctx.cache, None, ctx.jobs)
+            folder = target / name
+            files = scan(folder).files if folder.is_dir() and not folder.is_symlink() else []
+            current = identify(files, state_key, ctx.cache, None, ctx.jobs)
             _compare(status, name + "/", current, recorded)
         if (
             expected is not None

@@ -203,14 +203,11 @@ def _digest(kind: str, parts: list[str]) -> str:
 
 
 class QuickScan:
-    """A folder walked with one ``lstat`` per file and no per-file objects beyond a tuple.
-    What only a changed folder needs (per-subfolder fingerprints, the files) is derived on
-    first use."""
+    """A folder walked with one ``lstat`` per file and no per-file objects but a string. Its
+    subfolders' fingerprints, which only a changed folder needs, are derived on first use."""
 
-    def __init__(self, root: str, parts: list[str], raw: list[tuple[str, os.stat_result]]) -> None:
-        self._root = root
+    def __init__(self, parts: list[str]) -> None:
         self._parts = parts  # "rel\0inode\0mtime\0size", sorted
-        self._raw = raw  # (rel, stat), in walk order
         #: equal to fingerprint(scan(path))
         self.fingerprint = _digest("dir", parts)
 
@@ -227,25 +224,6 @@ class QuickScan:
                 grouped.setdefault(part[:cut], []).append(part[cut + 1 :])
         return {name: _digest("dir", members) for name, members in grouped.items()}
 
-    @cached_property
-    def _sorted(self) -> list[tuple[str, os.stat_result]]:
-        return sorted(self._raw, key=lambda r: r[0])
-
-    def files(self, group: str | None = None) -> list[ScannedFile]:
-        """The files as :func:`scan` gives them: all (``group`` None), those directly in the
-        folder (``""``), or those of one subfolder with rels relative to it."""
-        root = self._root + os.sep
-        if group is None:
-            chosen = [(rel, rel, st) for rel, st in self._sorted]
-        elif group == "":
-            chosen = [(rel, rel, st) for rel, st in self._sorted if "/" not in rel]
-        else:
-            head = group + "/"
-            chosen = [(rel[len(head) :], rel, st) for rel, st in self._sorted if rel.startswith(head)]
-        return [
-            ScannedFile(rel, root + full, _key(st), bool(st.st_mode & 0o100), st) for rel, full, st in chosen
-        ]
-
 
 def quick_scan(path: Path) -> QuickScan | None:
     """A folder's fingerprint (``fingerprint(scan(path))``) and its subfolders', without
@@ -261,33 +239,52 @@ def quick_scan(path: Path) -> QuickScan | None:
     # Each part starts with the file's rel and a NUL, which sorts below every character of a
     # name: sorting the parts sorts by rel, as fingerprint_of's input is.
     parts: list[str] = []
-    raw: list[tuple[str, os.stat_result]] = []
+    append = parts.append
+    lstat = os.lstat
     stack = [(str(path), "")]
     collecting = gc.isenabled()
-    gc.disable()  # tens of thousands of kept tuples would start a collection every 700
+    gc.disable()  # tens of thousands of new strings would start a collection every 700
     try:
         while stack:
             folder, rel = stack.pop()
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    name = entry.name
-                    if entry.is_symlink() or "\n" in name or "\r" in name:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                for name in os.listdir(fd):
+                    st = lstat(name, dir_fd=fd)
+                    kind = st.st_mode & 0o170000
+                    if kind == 0o100000:  # a regular file
+                        append(f"{rel}{name}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_size}")
+                    elif kind == 0o040000:  # a folder
+                        stack.append((f"{folder}{os.sep}{name}", f"{rel}{name}/"))
+                    elif kind == 0o120000:  # a symbolic link: scan follows it
                         return None
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append((entry.path, f"{rel}{name}/"))
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                    if st.st_mode & 0o170000 == 0o100000:  # a regular file (scan skips the rest too)
-                        child = rel + name
-                        parts.append(f"{child}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_size}")
-                        raw.append((child, st))
+                    # other kinds (sockets, fifos): scan skips them too
+            finally:
+                os.close(fd)
     except OSError:
         return None
     finally:
         if collecting:
             gc.enable()
+    if any("\n" in part or "\r" in part for part in parts):
+        return None  # scan refuses such names
     parts.sort()
-    return QuickScan(str(path), parts, raw)
+    return QuickScan(parts)
+
+
+def top_files(path: Path) -> list[ScannedFile]:
+    """The files directly in folder ``path``, as :func:`scan` gives them (links followed)."""
+    files = []
+    with os.scandir(path) as entries:
+        for entry in entries:
+            try:
+                st = entry.stat(follow_symlinks=True)
+            except OSError:
+                continue  # gone, or broken: the full scan reports it
+            if stat_module.S_ISREG(st.st_mode):
+                files.append(ScannedFile(entry.name, entry.path, _key(st), bool(st.st_mode & 0o100), st))
+    files.sort(key=lambda f: f.rel)
+    return files
 
 
 def folder_states(
