@@ -1,3 +1,3 @@
-from keel.cli.main import main
+from keel.cli.entry import main
 
 main()

@@ -90,7 +90,7 @@ def test_first_run_noop_change_and_restore(pipeline_project: Path) -> None:
 def test_a_run_with_nothing_to_do_loads_only_what_deciding_needs(pipeline_project: Path) -> None:
     assert _run(pipeline_project)["ok"]
     probe = (
-        "import sys\nfrom keel.cli.main import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom keel.cli.entry import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )
     result = run_python(probe, cwd=pipeline_project)  # piped, as scripts and CI run it
@@ -101,9 +101,16 @@ def test_a_run_with_nothing_to_do_loads_only_what_deciding_needs(pipeline_projec
         ["evaluate", "unchanged"],
     ]
     loaded = {name.split(".")[0] for name in modules.split()}
-    assert not loaded & {"rich", "sqlalchemy", "subprocess", "tempfile", "yaml", "concurrent", "logging"}, (
-        loaded
-    )
+    assert not loaded & {
+        "click",
+        "rich",
+        "sqlalchemy",
+        "subprocess",
+        "tempfile",
+        "yaml",
+        "concurrent",
+        "logging",
+    }, loaded
 
 
 def test_a_first_run_records_its_runs_without_sqlalchemy(pipeline_project: Path) -> None:
@@ -111,7 +118,7 @@ def test_a_first_run_records_its_runs_without_sqlalchemy(pipeline_project: Path)
     assert (pipeline_project / ".keel" / "keel.db").is_file()
     assert (pipeline_project / ".keel" / "state.db").is_file()
     probe = (
-        "import sys\nfrom keel.cli.main import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
+        "import sys\nfrom keel.cli.entry import main\ntry:\n    main(['run'])\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )
     result = run_python(probe, cwd=pipeline_project)
@@ -122,13 +129,20 @@ def test_a_first_run_records_its_runs_without_sqlalchemy(pipeline_project: Path)
         ["evaluate", "ran"],
     ], result.stdout + result.stderr
     loaded = {name.split(".")[0] for name in modules.split()}
-    assert not loaded & {"sqlalchemy", "alembic", "rich", "concurrent", "tempfile"}, loaded
+    assert not loaded & {"sqlalchemy", "alembic", "click", "rich", "concurrent", "tempfile"}, loaded
     runs = _runs(pipeline_project, "attributes.kind = 'stage'")
     assert sorted(r["name"] for r in runs) == ["evaluate", "prepare", "train"]
     assert all(r["status"] == "finished" for r in runs)
     by_name = {r["name"]: r for r in runs}
     assert by_name["evaluate"]["metrics"] == {"score": 1.0, "rows": 3.0}
     assert by_name["train"]["params"] == {"train.lr": 0.1, "train.epochs": 3}
+    # The runs' context (captured on a thread while the first stage started) is recorded.
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=pipeline_project, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    for run in runs + _runs(pipeline_project, "attributes.kind = 'pipeline'"):
+        shown = run_keel("runs", "show", str(run["id"]), "--json", cwd=pipeline_project)
+        assert json.loads(shown.stdout)["context"]["git"]["commit"] == head, run["name"]
     assert not list((pipeline_project / ".keel" / "tmp").iterdir())  # the stages' logs are stored, then gone
     again = _run(pipeline_project, "--force", "train")  # the run cache's key exists: kept, no error
     assert again["ok"] and _states(again)["train"] == "ran"

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from keel.cli.render import emit_json, json_option
+from keel.cli.options import json_option
+from keel.cli.render import emit_json
 
 if TYPE_CHECKING:
     from keel.checks.results import CheckReport

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from keel.cli.options import json_option
 from keel.cli.progress import progress_bars
-from keel.cli.render import console, emit_json, escape, json_option, new_table
+from keel.cli.render import console, emit_json, escape, new_table
 
 if TYPE_CHECKING:
     from keel.data.context import DataContext
@@ -74,10 +75,6 @@ def add(paths: tuple[str, ...], as_json: bool) -> None:
     click.echo("Commit the versions with your code: git add keel.lock .gitignore")
 
 
-def _sample(items: list[str], limit: int) -> list[str]:
-    return items if len(items) <= limit else [*items[:limit], f"… and {len(items) - limit} more"]
-
-
 @data.command("status")
 @click.argument("paths", nargs=-1)
 @click.option(
@@ -87,36 +84,9 @@ def _sample(items: list[str], limit: int) -> list[str]:
 @json_option
 def status(paths: tuple[str, ...], show_all: bool, exit_code: bool, as_json: bool) -> None:
     """What changed in tracked data since keel.lock recorded it: added, modified, deleted."""
-    from keel.data.status import data_status
+    from keel.cli.data_status import status_command
 
-    found = data_status(_ctx(), list(paths) or None)
-    changed = any(s.state != "unchanged" for s in found)
-    if as_json:
-        emit_json([s.to_dict() for s in found])
-    elif not found:
-        click.echo("Nothing is tracked yet: keel data add PATH")
-    else:
-        limit = 10**9 if show_all else 20
-        for item in found:
-            if item.state == "unchanged":
-                click.echo(f"{item.path}: unchanged")
-            elif item.state == "missing":
-                click.echo(f"{item.path}: missing from the workspace (keel data checkout {item.path})")
-            elif item.state == "not_local":
-                click.echo(f"{item.path}: its recorded version is not in the local store (keel pull)")
-            else:
-                click.echo(
-                    f"{item.path}: {len(item.added)} added, {len(item.modified)} modified, {len(item.deleted)} deleted"
-                )
-                for label, files in (
-                    ("added", item.added),
-                    ("modified", item.modified),
-                    ("deleted", item.deleted),
-                ):
-                    for name in _sample(files, limit):
-                        click.echo(f"  {label:<9}{name or item.path}")
-    if exit_code and changed:
-        sys.exit(1)
+    status_command(paths, show_all, exit_code, as_json)
 
 
 @data.command("checkout")

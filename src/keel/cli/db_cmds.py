@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from keel.cli.render import emit_json, json_option
+from keel.cli.options import json_option
+from keel.cli.render import emit_json
 
 if TYPE_CHECKING:
     from keel.store.database import Database

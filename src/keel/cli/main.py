@@ -3,12 +3,11 @@
 ``keel --help`` must answer in a fraction of a second, so the root group lists commands
 from :data:`COMMANDS` (name → module path and one-line help) without importing them, and
 every error a user can cause ends as one line on stderr and the exit code of its
-:class:`~keel.core.errors.KeelError` class — never a traceback.
+:class:`~keel.core.errors.KeelError` class — never a traceback (see :mod:`keel.cli.entry`).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from importlib import import_module
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import click
 
 from keel import __version__
+from keel.cli.entry import fail, guarded
 
 #: name -> ("module:attribute", one-line help). Order here is the order in `keel --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -121,58 +121,27 @@ def cli() -> None:
     """
 
 
-def _wants_json(argv: list[str]) -> bool:
-    return "--json" in argv
-
-
-def _fail(message: str, code: int, argv: list[str], error: dict[str, Any] | None = None) -> None:
-    if _wants_json(argv) and error is not None:
-        import json
-
-        click.echo(json.dumps(error), err=True)
-    else:
-        click.echo(f"error: {message}", err=True)
-    sys.exit(code)
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``keel`` console script."""
-    from keel.core.errors import KeelError
-
+    """Run ``keel`` with ``argv`` through the click group (the console script is
+    :func:`keel.cli.entry.main`, which answers a few invocations without click)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    try:
-        cli.main(args=args, prog_name="keel", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.UsageError as exc:
-        # One line, like every other error: what is wrong, and where the usage is.
-        path = exc.ctx.command_path if exc.ctx is not None else "keel"
-        message = exc.format_message().rstrip(".")
-        error = {"error": {"code": "usage", "message": message, "details": {}}}
-        _fail(f"{message} (see `{path} --help`)", exc.exit_code, args, error)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except KeelError as exc:
-        _fail(exc.message, exc.exit_code, args, exc.to_dict())
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except BrokenPipeError:
-        # Output piped into `head` and the like: quietly stop writing.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(0)
-    except Exception as exc:
-        if os.environ.get("KEEL_DEBUG"):
-            raise
-        _fail(
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(this is a bug in Keel; rerun with KEEL_DEBUG=1 for the traceback and report it)",
-            1,
-            args,
-            {"error": {"code": "internal_error", "message": str(exc), "details": {}}},
-        )
+
+    def body() -> None:
+        try:
+            cli.main(args=args, prog_name="keel", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            # One line, like every other error: what is wrong, and where the usage is.
+            path = exc.ctx.command_path if exc.ctx is not None else "keel"
+            message = exc.format_message().rstrip(".")
+            error = {"error": {"code": "usage", "message": message, "details": {}}}
+            fail(f"{message} (see `{path} --help`)", exc.exit_code, args, error)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            print("Aborted.", file=sys.stderr)
+            sys.exit(130)
+
+    guarded(body, args)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from keel.cli.options import json_option
 from keel.cli.render import (
     console,
     emit_json,
@@ -13,7 +14,6 @@ from keel.cli.render import (
     fmt_ago,
     fmt_time,
     fmt_value,
-    json_option,
     new_table,
     short_id,
 )

@@ -1,11 +1,17 @@
-"""Shared option parsing for CLI commands."""
+"""Shared options and option parsing for CLI commands."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import click
+
 from keel.core.errors import InvalidInput
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table."
+)
 
 
 def key_values(items: tuple[str, ...], option: str, parse_json: bool = False) -> dict[str, Any]:

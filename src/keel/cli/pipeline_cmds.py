@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-import threading
-from typing import Any
-
 import click
 
-from keel.cli.render import console, emit_json, escape, fmt_duration, fmt_value, json_option, new_table
-
-_STYLE = {
-    "pending": "dim",
-    "running": "cyan",
-    "unchanged": "green",
-    "restored": "blue",
-    "ran": "green",
-    "failed": "red",
-    "skipped": "yellow",
-    "would run": "magenta",
-}
-
-
-def _table(reports: Any) -> Any:
-    table = new_table("stage", "state", "time", "why")
-    for report in reports:
-        style = _STYLE.get(report.state, "white")
-        table.add_row(
-            escape(report.name),
-            f"[{style}]{report.state}[/{style}]",
-            fmt_duration(report.duration),
-            escape(report.reason),
-        )
-    return table
+from keel.cli.options import json_option
+from keel.cli.render import emit_json
 
 
 @click.command()
@@ -82,122 +55,9 @@ def run(
       keel run train --dry              what `train` and its upstream would do, and why
       keel run --set train.lr=0.01,0.1 --set train.depth=3,5 --sort -metrics.f1
     """
-    from keel.core.workspace import open_workspace
-    from keel.pipeline.executor_factory import make_executor
+    from keel.cli.pipeline_run import run_command
 
-    workspace = open_workspace()
-    if sets and dry:
-        from keel.pipeline.sweep import dry_sweep, parse_sets
-
-        points = dry_sweep(workspace, parse_sets(sets), list(stages) or None)
-        if as_json:
-            emit_json({"dry": True, "points": [{"overrides": o, **r.to_dict()} for o, r in points]})
-            return
-        out = console()
-        for overrides, point in points:
-            label = ", ".join(f"{k}={fmt_value(v)}" for k, v in overrides.items())
-            out.print(f"[bold]{escape(label)}[/bold]")
-            out.print(_table(list(point.stages.values())))
-        out.print(f"[dim]{len(points)} combination(s); nothing ran (--dry).[/dim]")
-        return
-    if sets:
-        from keel.pipeline.sweep import parse_sets, run_sweep
-
-        grid = parse_sets(sets)
-        result = run_sweep(
-            workspace,
-            grid,
-            list(stages) or None,
-            jobs=jobs,
-            force=force,
-            experiment=experiment,
-            executor_spec=executor,
-        )
-        if as_json:
-            emit_json(result.to_dict(sort_key))
-        else:
-            _print_sweep(result, sort_key)
-        if not result.ok:
-            sys.exit(1)
-        return
-    from keel.pipeline.runner import PipelineRunner
-
-    out = console()
-    live_enabled = not as_json and out.is_terminal
-    lock = threading.Lock()
-    runner = PipelineRunner(
-        workspace,
-        executor=make_executor(executor, workspace),
-        jobs=jobs,
-        force=force,
-        dry=dry,
-        experiment=experiment,
-    )
-    if live_enabled:
-        from rich.console import Console
-        from rich.live import Live
-
-        assert isinstance(out, Console)  # a terminal's console
-        with Live(console=out, refresh_per_second=8, transient=False) as live:
-            state: dict[str, Any] = {}
-
-            def listen(report: Any) -> None:
-                with lock:
-                    state[report.name] = report
-                    live.update(_table(list(state.values())))
-
-            runner.listener = listen
-            try:
-                report = runner.run(list(stages) or None)
-            finally:
-                runner.executor.close()
-    else:
-        try:
-            report = runner.run(list(stages) or None)
-        finally:
-            runner.executor.close()
-    if as_json:
-        emit_json(report.to_dict())
-    else:
-        if not live_enabled:
-            out.print(_table(list(report.stages.values())))
-        if not report.stages:
-            out.print("No stages in keel.yaml yet; see docs/pipelines.md.")
-        for item in report.stages.values():
-            for check in item.checks:
-                if check["status"] != "passed":
-                    style = "yellow" if check["status"] == "warned" or check["severity"] == "warn" else "red"
-                    out.print(f"[{style}]Stage {escape(item.name)}: {escape(check['message'])}[/{style}]")
-            if item.state == "failed":
-                out.print(f"[red]Stage {escape(item.name)} failed ({escape(item.reason)}).[/red]")
-                if item.error:
-                    out.print(escape(item.error))
-        if report.run_id:
-            out.print(
-                f"[dim]Pipeline run {report.run_id[:8]}: keel runs list --filter \"attributes.parent_id = '{report.run_id}'\"[/dim]"
-            )
-    if not report.ok:
-        sys.exit(1)
-
-
-def _print_sweep(result: Any, sort_key: str | None) -> None:
-    out = console()
-    rows = result.rows(sort_key)
-    keys = [k for k in result.grid]
-    metric_names = sorted({m for row in rows for m in row["metrics"]})
-    table = new_table("run", *keys, *[f"metrics.{m}" for m in metric_names], "status", title="Sweep")
-    for row in rows:
-        table.add_row(
-            (row["run_id"] or "")[:8],
-            *[escape(fmt_value(row["overrides"].get(k))) for k in keys],
-            *[fmt_value(row["metrics"].get(m)) for m in metric_names],
-            "ok" if row["ok"] else "[red]failed[/red]",
-        )
-    out.print(table)
-    for row in rows:
-        if row.get("error"):
-            out.print(f"[red]{(row['run_id'] or '')[:8]} failed at {escape(row['error'])}[/red]")
-    out.print(f"[dim]{len(rows)} combination(s); shared stages ran once (the run cache restored them).[/dim]")
+    run_command(stages, force, dry, jobs, sets, sort_key, experiment, executor, as_json)
 
 
 @click.command()

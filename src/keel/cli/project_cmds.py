@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from keel.cli.render import console, emit_json, escape, json_option, new_table
+from keel.cli.options import json_option
+from keel.cli.render import console, emit_json, escape, new_table
 
 
 @click.command()

@@ -16,12 +16,6 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import click
-
-json_option = click.option(
-    "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table."
-)
-
 STATUS_STYLE = {
     "running": "cyan",
     "finished": "green",
@@ -226,7 +220,7 @@ class PlainConsole:
 
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON; NaN and infinities become "NaN", "Infinity", "-Infinity"."""
-    click.echo(json.dumps(_finite(data), indent=2, default=_default, allow_nan=False))
+    print(json.dumps(_finite(data), indent=2, default=_default, allow_nan=False), flush=True)
 
 
 def _finite(value: Any) -> Any:

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from keel.cli.render import emit_json, json_option
+from keel.cli.options import json_option
+from keel.cli.render import emit_json
 
 
 @click.command()

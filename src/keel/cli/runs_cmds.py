@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from keel.cli.options import json_option
 from keel.cli.render import (
     EXTRA_WIDTH,
     console,
@@ -17,7 +18,6 @@ from keel.cli.render import (
     fmt_duration,
     fmt_time,
     fmt_value,
-    json_option,
     new_table,
     short_id,
     status_text,

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from keel.cli.render import emit_json, json_option
+from keel.cli.options import json_option
+from keel.cli.render import emit_json
 
 
 @click.command()

@@ -42,7 +42,18 @@ def open_run(
     holder = ActiveRun(session, run_id, experiment_name, name, parent_id, start, owned=True)
     param_rows = holder._param_rows(params or {})
     tag_rows = holder._tag_rows(tags or {})
-    row = _run_row(session, run_id, experiment_name, name, parent_id, start, kind, command, code_root)
+    from keel.tracking.context import capture_pending
+
+    workspace = session.workspace
+    root = code_root or workspace.root
+    pending = capture_pending(root, workspace.settings, session.objects)
+    if pending is not None:
+        # The context is still being captured (git, packages) on its thread: the run starts
+        # now and gets its context written with its end (or sooner, once captured).
+        holder.context_later(pending, root, command)
+    row = _run_row(
+        session, run_id, experiment_name, name, parent_id, start, kind, command, root, pending is None
+    )
     session.writer.add(runs=[row], params=param_rows, tags=tag_rows)
     return holder
 
@@ -56,13 +67,14 @@ def _run_row(
     start: float,
     kind: str,
     command: list[str] | None,
-    code_root: Path | None = None,
+    code_root: Path,
+    with_context: bool,
 ) -> dict[str, Any]:
     from keel.store.rows import run_row
     from keel.tracking.context import context_json, process_identity
 
     workspace = session.workspace
-    context = context_json(code_root or workspace.root, workspace.settings, session.objects, command)
+    context = context_json(code_root, workspace.settings, session.objects, command) if with_context else "{}"
     host, user, pid, pid_start = process_identity()
     return run_row(
         run_id,
