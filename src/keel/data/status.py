@@ -90,9 +90,7 @@ def path_status(ctx: DataContext, tracked: TrackedPath) -> PathStatus:
     current = identify(found.files, tracked.path, ctx.cache, None, ctx.jobs)
     status = PathStatus(tracked.path, "unchanged")
     _compare(status, "", current, recorded)
-    if status.added or status.modified or status.deleted:
-        status.state = "modified"
-    else:
+    if _settle(status):
         ctx.remember_intact(tracked.path, found.kind, tracked.oid, [(f.rel, f.key) for f in found.files])
     return status
 
@@ -108,6 +106,17 @@ def _compare(
         elif entry.oid != oid:
             status.modified.append(prefix + rel)
     status.deleted.extend(prefix + rel for rel in recorded if rel not in current)
+
+
+def _settle(status: PathStatus) -> bool:
+    """Sort what ``status`` found and set its state; True when nothing changed."""
+    status.added.sort()
+    status.modified.sort()
+    status.deleted.sort()
+    if status.added or status.modified or status.deleted:
+        status.state = "modified"
+        return False
+    return True
 
 
 #: Files directly in a tracked folder are looked up in the stat cache one by one up to this
@@ -164,12 +173,7 @@ def _status_by_folder(
             and before == len(status.added) + len(status.modified) + len(status.deleted)
         ):
             intact.append((state_key, seen, expected))
-    status.added.sort()
-    status.modified.sort()
-    status.deleted.sort()
-    if status.added or status.modified or status.deleted:
-        status.state = "modified"
-    else:
+    if _settle(status):
         intact.append((tracked.path, quick.fingerprint, tracked.oid))
     ctx.cache.set_path_states(intact)
     return status
