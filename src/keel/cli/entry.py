@@ -40,15 +40,25 @@ FAST: dict[tuple[str, ...], Callable[[list[str]], None]] = {
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``keel`` console script."""
+    """Entry point of the ``keel`` console script (``argv``: for tests, which run it in
+    their own process)."""
     args = list(sys.argv[1:] if argv is None else argv)
-    fast = None if os.environ.get("KEEL_CLI_FULL") else FAST.get(tuple(args))
-    if fast is not None:
-        guarded(lambda: fast(args), args)
-        return
-    from keel.cli.main import main as full
+    try:
+        fast = None if os.environ.get("KEEL_CLI_FULL") else FAST.get(tuple(args))
+        if fast is not None:
+            guarded(lambda: fast(args), args)
+            return
+        from keel.cli.main import main as full
 
-    full(args)
+        full(args)
+    finally:
+        if argv is None:
+            # The process ends here: spare the interpreter's last garbage collection over
+            # every object the command made (about 15 ms of a `keel run`). Exit handlers
+            # still run, and objects are still freed as their last reference goes.
+            import gc
+
+            gc.freeze()
 
 
 def guarded(body: Callable[[], None], args: list[str]) -> None:

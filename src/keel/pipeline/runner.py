@@ -431,11 +431,15 @@ class PipelineRunner:
 
         return session_for_workspace(self.workspace)
 
-    def _open_stage_run(self, stage: Stage, evaluation: _Evaluation, restored: bool) -> Any:
+    def _open_stage_run(
+        self, stage: Stage, evaluation: _Evaluation, restored: bool, run_id: str | None = None
+    ) -> Any:
+        """The stage's run, recorded (flushed) so that its command can attach to it."""
         from keel.tracking.recorder import open_run
 
         run = open_run(
             self._session(),
+            run_id=run_id,
             experiment=self.experiment,
             name=stage.name,
             params=flat_params(evaluation.params),
@@ -446,6 +450,7 @@ class PipelineRunner:
         )
         for version in evaluation.deps.values():
             run.log_input(_dataset(version))
+        run.flush()
         return run
 
     def _restore(
@@ -495,9 +500,16 @@ class PipelineRunner:
 
     def _execute(self, stage: Stage, evaluation: _Evaluation, report: StageReport) -> None:
         with output_locks(self.root, stage.all_outs):
-            run = self._open_stage_run(stage, evaluation, restored=False)
-            report.run_id = run.id
-            run.flush()  # the command attaches to the run by id
+            from keel.core.ids import new_run_id
+
+            run_id = new_run_id()
+            report.run_id = run_id
+            # On this machine the stage's run is recorded while its command starts (the
+            # command, which attaches to it by id, waits for it: KEEL_RUN_PENDING); a remote
+            # executor gets the run recorded first.
+            opening = _Opening(lambda: self._open_stage_run(stage, evaluation, restored=False, run_id=run_id))
+            if getattr(self.executor, "ships_inputs", False):
+                opening.wait()
             self._clear_outputs(stage)
             env = dict(os.environ)
             # `python` in a stage command is the interpreter Keel runs in (its virtualenv).
@@ -505,7 +517,8 @@ class PipelineRunner:
             env.update(stage.env)
             env.update(
                 {
-                    "KEEL_RUN_ID": run.id,
+                    "KEEL_RUN_ID": run_id,
+                    "KEEL_RUN_PENDING": run_id,
                     "KEEL_WORKSPACE": str(self.root),
                     # The stores this run uses, also when the project is a sweep's scratch copy.
                     "KEEL_DB_URL": self.workspace.db_url,
@@ -516,7 +529,7 @@ class PipelineRunner:
             if self.overrides:
                 env["KEEL_PARAMS_OVERRIDES"] = json.dumps(self.overrides)
             # The command's stdout and stderr go to files, stored as the run's artifacts.
-            logs = self.workspace.state_dir / "tmp" / f"stage-{run.id}"
+            logs = self.workspace.state_dir / "tmp" / f"stage-{run_id}"
             try:
                 job = StageJob(
                     stage.name,
@@ -528,7 +541,10 @@ class PipelineRunner:
                     logs,
                     dict(stage.env),
                 )
-                outcome = self.executor.run(job)
+                try:
+                    outcome = self.executor.run(job)
+                finally:
+                    run = opening.wait()  # a store that cannot record the run fails the stage
                 run.log_artifact(outcome.stdout, "stdout.log")
                 run.log_artifact(outcome.stderr, "stderr.log")
                 tail = outcome.stderr_tail()
@@ -650,6 +666,30 @@ def _end(run: Any, failed: bool = False) -> None:
     from keel.core.entities import RunStatus
 
     run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
+
+
+class _Opening:
+    """A stage's run being recorded on a thread of its own (what it raises comes out of
+    :meth:`wait`)."""
+
+    def __init__(self, open_run: Callable[[], Any]) -> None:
+        self._open = open_run
+        self._run: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="keel-run-open", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            self._run = self._open()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by wait()
+            self._error = exc
+
+    def wait(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._run
 
 
 def _remove_folder(folder: Path) -> None:

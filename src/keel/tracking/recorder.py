@@ -30,14 +30,16 @@ def open_run(
     kind: str = RunKind.RUN.value,
     command: list[str] | None = None,
     code_root: Path | None = None,
+    run_id: str | None = None,
 ) -> ActiveRun:
     """A new run (queued for the next write); everything is validated before anything is
     queued, so bad input writes nothing. ``code_root`` is where the run's code is, when not
-    the workspace's root (a reproduction runs in a scratch worktree): git is read there."""
+    the workspace's root (a reproduction runs in a scratch worktree): git is read there.
+    ``run_id``: an id made beforehand (a pipeline hands it to a stage's command already)."""
     experiment_name = check_name("experiment", experiment or session.workspace.settings.experiment)
     if name is not None:
         check_name("run name", name)
-    run_id = new_run_id()
+    run_id = run_id or new_run_id()
     start = time.time()
     holder = ActiveRun(session, run_id, experiment_name, name, parent_id, start, owned=True)
     param_rows = holder._param_rows(params or {})
