@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     their own process)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        fast = None if os.environ.get("KEEL_CLI_FULL") else FAST.get(tuple(args))
+        fast = None if _full_cli() else FAST.get(tuple(args))
         if fast is not None:
             guarded(lambda: fast(args), args)
             return
@@ -59,6 +59,14 @@ def main(argv: list[str] | None = None) -> None:
             import gc
 
             gc.freeze()
+
+
+def _full_cli() -> bool:
+    """``KEEL_CLI_FULL`` is true (a value that is neither true nor false is reported by the
+    settings, on the fast path as on the other)."""
+    from keel.core.settings import TRUE_WORDS
+
+    return os.environ.get("KEEL_CLI_FULL", "").strip().lower() in TRUE_WORDS
 
 
 def guarded(body: Callable[[], None], args: list[str]) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 
 from keel.core.errors import ConfigError
 
-_TRUE = {"1", "true", "yes", "on"}
+#: Words a true or false setting accepts (any case).
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE = {"0", "false", "no", "off"}
 
 
@@ -44,7 +45,7 @@ class Setting:
         if self.type is bool:
             if isinstance(raw, bool):
                 value = raw
-            elif str(raw).strip().lower() in _TRUE:
+            elif str(raw).strip().lower() in TRUE_WORDS:
                 value = True
             elif str(raw).strip().lower() in _FALSE:
                 value = False
@@ -102,6 +103,24 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "Set by Keel for the processes it starts (`keel track`, pipeline stages): `keel.log_*` "
         "calls without `keel.start_run()` log into this run.",
+        in_file=False,
+    ),
+    Setting(
+        "run_pending",
+        str,
+        "",
+        "Set by Keel for a pipeline stage's command, with the id in `KEEL_RUN_ID`: the stage's "
+        "run is being recorded while the command starts, and the command's first `keel.log_*` "
+        "call waits for it (up to 30 s).",
+        in_file=False,
+    ),
+    Setting(
+        "cli_full",
+        bool,
+        False,
+        "Send every `keel` invocation through the full command-line parser. `keel run` and "
+        "`keel data status` (bare or with `--json`) are otherwise answered without loading it, "
+        "with the same output.",
         in_file=False,
     ),
     Setting(
