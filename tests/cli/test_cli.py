@@ -313,3 +313,14 @@ def test_cli_on_postgresql(cli_project: Path, pg_url: str) -> None:
     assert [(r["experiment"], r["metrics"]) for r in listed] == [("pg", {"m": 1.5})]
     status = json.loads(run_keel("db", "status", "--json", cwd=cli_project, env=env).stdout)
     assert status["dialect"] == "postgresql" and "***" not in status["url"]
+
+
+def test_init_over_a_broken_stat_cache_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "proj" / ".keel").mkdir(parents=True)
+    (tmp_path / "proj" / ".keel" / "state.db").write_text("not a database")
+    result = run_keel("init", "proj", cwd=tmp_path)
+    assert result.returncode == 6
+    assert "state.db cannot be used" in _error_line(result) and "delete it" in _error_line(result)
+    assert sorted(p.name for p in (tmp_path / "proj").iterdir()) == [".keel"]
+    (tmp_path / "proj" / ".keel" / "state.db").unlink()
+    assert run_keel("init", "proj", cwd=tmp_path).returncode == 0

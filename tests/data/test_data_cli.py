@@ -225,3 +225,14 @@ def test_hardlink_mode_adds_without_copying_and_unlock_makes_files_writable(repo
     checked = run_keel("data", "checkout", cwd=repo, env=env)
     assert checked.returncode == 0, checked.stderr
     assert "(hardlink)" in checked.stdout and a.read_text() == "one"
+
+
+def test_status_lists_many_changes_on_an_ascii_terminal(repo: Path) -> None:
+    write_files(repo / "set", {f"{i:02d}.txt": str(i) for i in range(30)})
+    assert run_keel("data", "add", "set", cwd=repo).returncode == 0
+    for i in range(30):
+        (repo / "set" / f"{i:02d}.txt").write_text(f"changed {i}")
+    for env in ({"PYTHONIOENCODING": "ascii"}, {"PYTHONIOENCODING": "ascii", "KEEL_CLI_FULL": "1"}):
+        result = run_keel("data", "status", cwd=repo, env=env)
+        assert result.returncode == 0, result.stderr
+        assert "and 10 more" in result.stdout

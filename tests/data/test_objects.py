@@ -215,3 +215,19 @@ def test_a_status_after_a_change_rereads_only_the_subfolder_that_changed(repo: P
     assert path_status(ctx, tracked).state == "unchanged"
     assert ctx.cache.path_state("set") == (fingerprint(scan(repo / "set")), tracked.oid)
     assert ctx.cache.path_state("set/a") is not None
+
+
+def test_a_status_with_a_missing_subfolder_listing_says_not_local(repo: Path) -> None:
+    from keel.data.add import add_paths
+    from keel.data.context import open_data
+    from keel.data.lockfile import read_lock
+    from keel.data.status import path_status
+
+    write_files(repo / "set", {"a/1.txt": "one", "b/2.txt": "two"})
+    ctx = open_data(repo)
+    add_paths(ctx, ["set"], cwd=repo)
+    tracked = read_lock(repo).versions()["set"]
+    sub = next(e.oid for e in ctx.trees.get(tracked.oid) if e.name == "a")
+    ctx.store.path(sub).unlink()  # the listing of set/a is gone from the store
+    (repo / "set" / "a" / "1.txt").write_text("changed")
+    assert path_status(ctx, tracked).state == "not_local"

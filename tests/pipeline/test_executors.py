@@ -144,3 +144,9 @@ def test_plain_commands_run_without_a_shell_and_the_rest_through_it(tmp_path: Pa
     assert shelled.returncode == 3 and (tmp_path / "shelled.txt").read_text() == "from-script a b\n"
     missing = run_command("no-such-program-here", tmp_path, env, tmp_path / "three")
     assert missing.returncode == 127 and "not found" in missing.stderr.read_text()
+    bare = tmp_path / "bare.sh"  # executable, but without a #! line: the shell runs it
+    bare.write_text("echo from-bare > bare.txt\n")
+    bare.chmod(0o755)
+    assert direct_argv("./bare.sh", env, tmp_path) == ["./bare.sh"]
+    assert run_command("./bare.sh", tmp_path, env, tmp_path / "four").returncode == 0
+    assert (tmp_path / "bare.txt").read_text() == "from-bare\n"

@@ -300,3 +300,33 @@ def test_bad_input(pipeline_project: Path, args: list[str], code: int, fragment:
     result = run_keel(*args, cwd=pipeline_project)
     assert result.returncode == code, result.stdout + result.stderr
     assert fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_interrupted_pipeline_is_recorded_as_failed(tmp_path: Path) -> None:
+    import signal
+
+    project = make_pipeline_project(
+        tmp_path / "proj",
+        stages="stages:\n  wait:\n    cmd: sleep 5\n    outs: [never.txt]\n  after:\n"
+        "    cmd: touch after.txt\n    deps: [never.txt]\n    outs: [after.txt]\n",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keel", "run"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C reaches the whole process group, stage commands too
+    )
+    deadline = time.monotonic() + 30
+    while not list((project / ".keel" / "tmp").glob("stage-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the stage's command has started
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Interrupted." in err and "Traceback" not in err
+    runs = {r["name"]: r["status"] for r in _runs(project, "attributes.kind != 'run'")}
+    assert runs == {"pipeline": "failed", "wait": "failed"}
+    assert not (project / "after.txt").exists()

@@ -294,42 +294,6 @@ def test_run_started_by_keel_is_resumed_through_keel_run_id(project: Path) -> No
     assert "names no run" in missing.stderr
 
 
-def test_a_command_waits_for_the_run_its_pipeline_is_still_recording(project: Path) -> None:
-    import os
-    import subprocess
-    import sys
-    import time
-
-    from keel.core.ids import new_run_id
-    from keel.tracking.recorder import open_run
-    from keel.tracking.session import get_session
-
-    run_id = new_run_id()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")}
-    env.update({k: v for k, v in os.environ.items() if k == "KEEL_DB_URL"})
-    env.update({"KEEL_RUN_ID": run_id, "KEEL_RUN_PENDING": run_id})
-    child = subprocess.Popen(
-        [sys.executable, "-c", "import keel\nkeel.log_metric('early', 1.0)\nprint('logged')"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    time.sleep(1.5)  # the child has long tried to attach: the run does not exist yet
-    run = open_run(get_session(), name="stage", kind="stage", run_id=run_id)
-    run.flush()
-    out, err = child.communicate(timeout=60)
-    assert child.returncode == 0, err
-    assert out.strip() == "logged"
-    assert keel.get_run(run_id).metrics == {"early": 1.0}
-    run.end()
-    del env["KEEL_RUN_PENDING"]  # without it, a missing run is an error at once
-    env["KEEL_RUN_ID"] = new_run_id()
-    missing = run_python("import keel\nkeel.log_metric('x', 1.0)", cwd=project, env=env)
-    assert missing.returncode != 0 and "names no run" in missing.stderr
-
-
 def test_context_is_captured(project: Path) -> None:
     import subprocess
 

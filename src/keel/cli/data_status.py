@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from keel.cli.render import emit_json
+from keel.cli.render import echo, emit_json
 
 
 def _sample(items: list[str], limit: int) -> list[str]:
@@ -26,18 +26,18 @@ def status_command(
     if as_json:
         emit_json([s.to_dict() for s in found])
     elif not found:
-        print("Nothing is tracked yet: keel data add PATH")
+        echo("Nothing is tracked yet: keel data add PATH")
     else:
         limit = 10**9 if show_all else 20
         for item in found:
             if item.state == "unchanged":
-                print(f"{item.path}: unchanged")
+                echo(f"{item.path}: unchanged")
             elif item.state == "missing":
-                print(f"{item.path}: missing from the workspace (keel data checkout {item.path})")
+                echo(f"{item.path}: missing from the workspace (keel data checkout {item.path})")
             elif item.state == "not_local":
-                print(f"{item.path}: its recorded version is not in the local store (keel pull)")
+                echo(f"{item.path}: its recorded version is not in the local store (keel pull)")
             else:
-                print(
+                echo(
                     f"{item.path}: {len(item.added)} added, {len(item.modified)} modified, {len(item.deleted)} deleted"
                 )
                 for label, files in (
@@ -46,6 +46,6 @@ def status_command(
                     ("deleted", item.deleted),
                 ):
                     for name in _sample(files, limit):
-                        print(f"  {label:<9}{name or item.path}")
+                        echo(f"  {label:<9}{name or item.path}")
     if exit_code and changed:
         sys.exit(1)

@@ -99,10 +99,12 @@ def guarded(body: Callable[[], None], args: list[str]) -> None:
 
 def fail(message: str, code: int, args: list[str], error: dict[str, Any] | None = None) -> None:
     """Print the error (as JSON when the command was asked for JSON) and exit with ``code``."""
+    from keel.cli.render import echo
+
     if "--json" in args and error is not None:
         import json
 
-        print(json.dumps(error), file=sys.stderr)
+        echo(json.dumps(error), err=True)
     else:
-        print(f"error: {message}", file=sys.stderr)
+        echo(f"error: {message}", err=True)
     sys.exit(code)

@@ -218,6 +218,19 @@ class PlainConsole:
         stream.flush()
 
 
+def echo(text: str = "", err: bool = False) -> None:
+    """Print a line to stdout (or stderr); characters the stream cannot encode (an ASCII
+    terminal) are replaced rather than failing the command."""
+    stream = sys.stderr if err else sys.stdout
+    line = text + "\n"
+    try:
+        stream.write(line)
+    except UnicodeEncodeError:
+        encoding = stream.encoding or "utf-8"
+        stream.write(line.encode(encoding, "replace").decode(encoding))
+    stream.flush()
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON; NaN and infinities become "NaN", "Infinity", "-Infinity"."""
     print(json.dumps(_finite(data), indent=2, default=_default, allow_nan=False), flush=True)

@@ -106,15 +106,6 @@ SETTINGS: tuple[Setting, ...] = (
         in_file=False,
     ),
     Setting(
-        "run_pending",
-        str,
-        "",
-        "Set by Keel for a pipeline stage's command, with the id in `KEEL_RUN_ID`: the stage's "
-        "run is being recorded while the command starts, and the command's first `keel.log_*` "
-        "call waits for it (up to 30 s).",
-        in_file=False,
-    ),
-    Setting(
         "cli_full",
         bool,
         False,

@@ -131,6 +131,15 @@ def _status_by_folder(
     in it) whose stats differ from when they were last seen intact; None when the folder's
     listing is not local (the caller decides)."""
     try:
+        return _compare_folders(ctx, tracked, quick, target)
+    except NotFound:
+        return PathStatus(tracked.path, "not_local")  # a tree of the version is not local
+
+
+def _compare_folders(
+    ctx: DataContext, tracked: TrackedPath, quick: QuickScan, target: Path
+) -> PathStatus | None:
+    try:
         top = ctx.trees.get(tracked.oid)
     except KeelError:
         return None

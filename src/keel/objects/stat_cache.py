@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from keel.core.errors import StoreUnavailable
 from keel.core.sqlite_wal import enable_wal
 
 StatKey = tuple[int, int, int]  # inode, mtime_ns, size
@@ -53,9 +54,18 @@ class StatCache:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA synchronous = NORMAL")  # before WAL: a new file syncs less
-            enable_wal(conn, 60)
-            conn.executescript(_SCHEMA)
+            try:
+                conn.execute("PRAGMA synchronous = NORMAL")  # before WAL: a new file syncs less
+                enable_wal(conn, 60)
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as exc:
+                conn.close()
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise
+                raise StoreUnavailable(
+                    f"The stat cache {self.path} cannot be used ({exc}); delete it (it only "
+                    "remembers which files were hashed already) and run the command again."
+                ) from None
             self._conn = conn
         return self._conn
 

@@ -11,6 +11,7 @@ went. Both are tested by the same contract suite.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Mapping
@@ -177,15 +178,20 @@ def run_command(cmd: str, cwd: Path, env: Mapping[str, str], logs: Path) -> Stag
     out_path, err_path = logs / "stdout.log", logs / "stderr.log"
     started = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        try:
-            code = subprocess.run(
-                direct_argv(cmd, env, cwd) or [*shell(), cmd],
-                cwd=cwd,
-                env=dict(env),
-                stdout=out,
-                stderr=err,
-                check=False,
+
+        def spawn(argv: list[str]) -> int:
+            return subprocess.run(
+                argv, cwd=cwd, env=dict(env), stdout=out, stderr=err, check=False
             ).returncode
+
+        direct = direct_argv(cmd, env, cwd)
+        try:
+            try:
+                code = spawn(direct or [*shell(), cmd])
+            except OSError as exc:
+                if direct is None or exc.errno != errno.ENOEXEC:
+                    raise
+                code = spawn([*shell(), cmd])  # a script without a #! line: the shell runs those
         except OSError as exc:
             err.write(f"keel: could not start the stage: {exc}\n".encode())
             code = 127

@@ -279,11 +279,14 @@ class PipelineRunner:
         # The stages' recorded states, read once: each stage's entry changes only when this
         # run records it (a concurrent run writing the same outputs is locked out).
         self._recorded = _lock_state(self.root) if self.record_lock else {}
+        interrupted = True
         try:
             self._schedule(order, reports)
+            interrupted = False
         finally:
             if self._parent is not None:
-                _end(self._parent, failed=any(r.state in ("failed", "skipped") for r in reports.values()))
+                failed = interrupted or any(r.state in ("failed", "skipped") for r in reports.values())
+                _end(self._parent, failed=failed)
         return report
 
     def _parent_id(self) -> str:
@@ -365,22 +368,8 @@ class PipelineRunner:
             done.put((name, error))
 
         selected = set(order)
-        while pending or running:
-            for name in list(pending):
-                upstream = self.pipeline.upstream[name] & selected
-                blocked = [u for u in upstream if reports[u].state in ("failed", "skipped")]
-                if blocked:
-                    pending.remove(name)
-                    self._set(reports[name], "skipped", f"upstream {sorted(blocked)[0]} did not complete")
-                    continue
-                if len(running) < self.jobs and all(reports[u].state in DONE for u in upstream):
-                    pending.remove(name)
-                    self._set(reports[name], "running")
-                    running.add(name)
-                    threading.Thread(target=work, args=(name,), name=f"keel-stage-{name}").start()
-            if not running:
-                continue
-            name, error = done.get()
+
+        def finished(name: str, error: BaseException | None) -> None:
             running.discard(name)
             if error is not None:
                 reports[name].error = str(error)
@@ -389,6 +378,31 @@ class PipelineRunner:
                     "failed",
                     str(error).splitlines()[0] if str(error) else type(error).__name__,
                 )
+
+        try:
+            while pending or running:
+                for name in list(pending):
+                    upstream = self.pipeline.upstream[name] & selected
+                    blocked = [u for u in upstream if reports[u].state in ("failed", "skipped")]
+                    if blocked:
+                        pending.remove(name)
+                        self._set(reports[name], "skipped", f"upstream {sorted(blocked)[0]} did not complete")
+                        continue
+                    if len(running) < self.jobs and all(reports[u].state in DONE for u in upstream):
+                        pending.remove(name)
+                        self._set(reports[name], "running")
+                        running.add(name)
+                        threading.Thread(target=work, args=(name,), name=f"keel-stage-{name}").start()
+                if running:
+                    finished(*done.get())
+        except BaseException:
+            # Interrupted (Ctrl-C reaches the stages' commands too): let the running stages
+            # end and record their outcome, then stop; the pipeline's run ends as failed.
+            for name in pending:
+                self._set(reports[name], "skipped", "the pipeline was interrupted")
+            while running:
+                finished(*done.get())
+            raise
 
     def _stage(self, stage: Stage, report: StageReport) -> None:
         started = time.monotonic()
@@ -431,15 +445,11 @@ class PipelineRunner:
 
         return session_for_workspace(self.workspace)
 
-    def _open_stage_run(
-        self, stage: Stage, evaluation: _Evaluation, restored: bool, run_id: str | None = None
-    ) -> Any:
-        """The stage's run, recorded (flushed) so that its command can attach to it."""
+    def _open_stage_run(self, stage: Stage, evaluation: _Evaluation, restored: bool) -> Any:
         from keel.tracking.recorder import open_run
 
         run = open_run(
             self._session(),
-            run_id=run_id,
             experiment=self.experiment,
             name=stage.name,
             params=flat_params(evaluation.params),
@@ -450,7 +460,6 @@ class PipelineRunner:
         )
         for version in evaluation.deps.values():
             run.log_input(_dataset(version))
-        run.flush()
         return run
 
     def _restore(
@@ -500,16 +509,9 @@ class PipelineRunner:
 
     def _execute(self, stage: Stage, evaluation: _Evaluation, report: StageReport) -> None:
         with output_locks(self.root, stage.all_outs):
-            from keel.core.ids import new_run_id
-
-            run_id = new_run_id()
-            report.run_id = run_id
-            # On this machine the stage's run is recorded while its command starts (the
-            # command, which attaches to it by id, waits for it: KEEL_RUN_PENDING); a remote
-            # executor gets the run recorded first.
-            opening = _Opening(lambda: self._open_stage_run(stage, evaluation, restored=False, run_id=run_id))
-            if getattr(self.executor, "ships_inputs", False):
-                opening.wait()
+            run = self._open_stage_run(stage, evaluation, restored=False)
+            report.run_id = run.id
+            run.flush()  # the command attaches to the run by id
             self._clear_outputs(stage)
             env = dict(os.environ)
             # `python` in a stage command is the interpreter Keel runs in (its virtualenv).
@@ -517,8 +519,7 @@ class PipelineRunner:
             env.update(stage.env)
             env.update(
                 {
-                    "KEEL_RUN_ID": run_id,
-                    "KEEL_RUN_PENDING": run_id,
+                    "KEEL_RUN_ID": run.id,
                     "KEEL_WORKSPACE": str(self.root),
                     # The stores this run uses, also when the project is a sweep's scratch copy.
                     "KEEL_DB_URL": self.workspace.db_url,
@@ -529,7 +530,7 @@ class PipelineRunner:
             if self.overrides:
                 env["KEEL_PARAMS_OVERRIDES"] = json.dumps(self.overrides)
             # The command's stdout and stderr go to files, stored as the run's artifacts.
-            logs = self.workspace.state_dir / "tmp" / f"stage-{run_id}"
+            logs = self.workspace.state_dir / "tmp" / f"stage-{run.id}"
             try:
                 job = StageJob(
                     stage.name,
@@ -541,10 +542,7 @@ class PipelineRunner:
                     logs,
                     dict(stage.env),
                 )
-                try:
-                    outcome = self.executor.run(job)
-                finally:
-                    run = opening.wait()  # a store that cannot record the run fails the stage
+                outcome = self.executor.run(job)
                 run.log_artifact(outcome.stdout, "stdout.log")
                 run.log_artifact(outcome.stderr, "stderr.log")
                 tail = outcome.stderr_tail()
@@ -666,30 +664,6 @@ def _end(run: Any, failed: bool = False) -> None:
     from keel.core.entities import RunStatus
 
     run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
-
-
-class _Opening:
-    """A stage's run being recorded on a thread of its own (what it raises comes out of
-    :meth:`wait`)."""
-
-    def __init__(self, open_run: Callable[[], Any]) -> None:
-        self._open = open_run
-        self._run: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="keel-run-open", daemon=True)
-        self._thread.start()
-
-    def _work(self) -> None:
-        try:
-            self._run = self._open()
-        except BaseException as exc:  # noqa: BLE001 - re-raised by wait()
-            self._error = exc
-
-    def wait(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._run
 
 
 def _remove_folder(folder: Path) -> None:

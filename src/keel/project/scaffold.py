@@ -65,42 +65,53 @@ def init_project(target: Path, force: bool = False, name: str | None = None) -> 
     root.mkdir(parents=True, exist_ok=True)
     if not os.access(root, os.W_OK):
         raise InvalidInput(f"{root} is not writable; choose another folder.")
-    for folder in (*FOLDERS, STATE_DIR):
+    new_state = not (root / STATE_DIR).exists()
+    created_store = _create_stores(root)  # first: a store that cannot be made stops init here
+    for folder in FOLDERS:
         path = root / folder
         if not path.exists():
             path.mkdir(parents=True)
             result.created.append(folder + "/")
-            if folder != STATE_DIR:
-                (path / ".gitkeep").touch()
+            (path / ".gitkeep").touch()
+    if new_state:
+        result.created.append(STATE_DIR + "/")
     (root / STATE_DIR / ".gitignore").write_text("*\n", encoding="utf-8")
     _write(root, PROJECT_FILE, _KEEL_YAML.format(version=PROJECT_FORMAT, name=project), result)
     _write(root, "params.yaml", _PARAMS_YAML, result, keep_existing=not force)
     _ensure_gitignore(root, result)
-    _create_store(root, result)
+    if created_store:
+        result.created.append(f"{STATE_DIR}/keel.db")
     return result
 
 
-def _create_store(root: Path, result: InitResult) -> None:
+def _create_stores(root: Path) -> bool:
     """Create the project's stat cache and local metadata store now (as ``git init`` creates
-    ``.git``), so that the first ``keel run`` or ``keel track`` only opens them. A store named by
-    ``KEEL_DB_URL`` (a team's PostgreSQL) is left to ``keel db upgrade`` or its first use."""
-    from keel.core.workspace import open_workspace
+    ``.git``), so that the first ``keel run`` or ``keel track`` only opens them; True when
+    the metadata store is new. A store named by ``KEEL_DB_URL`` (a team's PostgreSQL) is
+    left to ``keel db upgrade`` or its first use."""
+    from keel.core.settings import Settings
     from keel.objects.stat_cache import StatCache
+
+    state = root / STATE_DIR
+    state.mkdir(exist_ok=True)
+    stat_cache = StatCache(state / "state.db")
+    try:
+        stat_cache.create()
+    finally:
+        stat_cache.close()
+    settings = Settings.resolve(os.environ)
+    store = state / "keel.db"
+    if settings.db_url or store.exists():
+        return False
     from keel.store.database import Database
     from keel.store.migrate import ensure_schema
 
-    workspace = open_workspace(root)
-    stat_cache = StatCache(workspace.state_dir / "state.db")
-    stat_cache.create()
-    stat_cache.close()
-    if workspace.settings.db_url or (workspace.state_dir / "keel.db").exists():
-        return
-    database = Database(workspace.db_url, workspace.settings)
+    database = Database(f"sqlite:///{store}", settings)
     try:
         ensure_schema(database, upgrade=True)
     finally:
         database.dispose()
-    result.created.append(f"{STATE_DIR}/keel.db")
+    return True
 
 
 def _write(root: Path, name: str, text: str, result: InitResult, keep_existing: bool = False) -> None:

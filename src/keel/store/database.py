@@ -82,6 +82,7 @@ class Database:
         self._direct_lock = threading.RLock()
         self._schema_checked = False
         self._raw: Any = None  # PostgreSQL: the connection kept for raw_write()
+        self._raw_lock = threading.RLock()
         #: A plain SQLite file: the raw cursors use their own sqlite3 connection
         self._direct_ok = self.sqlite_path is not None
         if self.sqlite_path is None:
@@ -191,15 +192,21 @@ class Database:
         """A DB-API cursor in a write transaction, and the driver's parameter style.
 
         For the hot path where SQLAlchemy's per-statement overhead dominates (batched
-        tracking writes); everything else uses :meth:`write`. Callers serialize their use
-        (the background writer holds its lock), so one connection is kept checked out for
-        it: no pool checkout and reset per batch.
+        tracking writes, the run cache, experiments); everything else uses :meth:`write`.
+        One connection is kept checked out for it (no pool checkout and reset per batch),
+        used by one transaction at a time, whichever thread asks.
         """
         self.ensure_schema()
         if self._direct_ok:
             with self._sqlite_cursor(write=True) as cursor:
                 yield cursor, "qmark"
             return
+        # One transaction at a time on the kept connection.
+        with self._raw_lock, self._engine_raw_write() as written:
+            yield written
+
+    @contextmanager
+    def _engine_raw_write(self) -> Iterator[tuple[Any, str]]:
         dbapi = self.engine.dialect.dbapi
         assert dbapi is not None
         if self._raw is None:

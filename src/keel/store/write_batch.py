@@ -40,8 +40,6 @@ class WriteBatch:
     ends: list[tuple[str, str, float]] = field(default_factory=list)
     #: (run_id, direction, path, oid, kind, size, files, rows)
     datasets: list[tuple[Any, ...]] = field(default_factory=list)
-    #: (run_id, context JSON): a context captured after the run started
-    contexts: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return (
@@ -52,7 +50,6 @@ class WriteBatch:
             + len(self.artifacts)
             + len(self.ends)
             + len(self.datasets)
-            + len(self.contexts)
         )
 
     def extend(self, other: WriteBatch) -> None:
@@ -63,7 +60,6 @@ class WriteBatch:
         self.artifacts.extend(other.artifacts)
         self.ends.extend(other.ends)
         self.datasets.extend(other.datasets)
-        self.contexts.extend(other.contexts)
 
 
 def _q(name: str) -> str:
@@ -103,7 +99,6 @@ _SQL = {
     ),
     "artifacts": _upsert("artifacts", ("run_id", "name", "oid", "size"), ("run_id", "name")),
     "ends": 'UPDATE runs SET "status" = ?, "end_time" = ? WHERE "id" = ?',
-    "contexts": 'UPDATE runs SET "context" = ? WHERE "id" = ?',
     "datasets": _upsert(
         "run_datasets",
         ("run_id", "direction", "path", "oid", "kind", "size", "files", "rows"),
@@ -162,13 +157,6 @@ def apply_batch(cursor: Any, paramstyle: str, batch: WriteBatch) -> list[Conflic
             row["status"], row["end_time"] = status, end_time
         else:
             late_ends.append((status, end_time, run_id))
-    late_contexts = []
-    for run_id, context in batch.contexts:
-        row = pending.get(run_id)
-        if row is not None:  # the run's row is in this batch: insert it with its context
-            row["context"] = context
-        else:
-            late_contexts.append((context, run_id))
     if batch.params:
         params_written, conflicts = _params_to_write(batch.params)
     for run_id, key, value in batch.tags:
@@ -197,8 +185,6 @@ def apply_batch(cursor: Any, paramstyle: str, batch: WriteBatch) -> list[Conflic
         cursor.executemany(sql("datasets", paramstyle), batch.datasets)
     if late_ends:
         cursor.executemany(sql("ends", paramstyle), late_ends)
-    if late_contexts:
-        cursor.executemany(sql("contexts", paramstyle), late_contexts)
     return conflicts
 
 

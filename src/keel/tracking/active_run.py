@@ -64,7 +64,6 @@ class ActiveRun:
         self._metrics: dict[str, float] = {}
         self._tags: dict[str, str] = {}
         self._steps: dict[str, int] = dict(steps or {})
-        self._context_later: tuple[Any, Path, list[str] | None] | None = None
         self._writer = session.writer
 
     # -- what it holds ----------------------------------------------------------------------
@@ -313,27 +312,10 @@ class ActiveRun:
         from keel.tracking import fluent
 
         fluent._forget(self)
-        self._write_context()
         if self.owned:
             self._status = status
             self._writer.add(ends=[(self.id, status, time.time())])
         self.session.flush()
-
-    def context_later(self, capture: Any, root: Path, command: list[str] | None) -> None:
-        """The run's context is being captured by thread ``capture``: write it once that
-        finishes, at the latest when the run ends."""
-        self._context_later = (capture, root, command)
-
-    def _write_context(self) -> None:
-        if self._context_later is None:
-            return
-        capture, root, command = self._context_later
-        self._context_later = None
-        from keel.tracking.context import context_json
-
-        capture.join()
-        settings = self.session.workspace.settings
-        self._writer.add(contexts=[(self.id, context_json(root, settings, self.session.objects, command))])
 
     def __enter__(self) -> ActiveRun:
         return self

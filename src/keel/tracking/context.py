@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from keel.objects.object_store import ObjectStore
 
 _cache: dict[tuple[Any, ...], dict[str, Any]] = {}
-#: captures started ahead of the runs that need them (capture_soon), by capture key
-_inflight: dict[tuple[Any, ...], threading.Thread] = {}
 _cache_lock = threading.Lock()
 _UNTRACKED_LISTED = 100
 
@@ -85,27 +83,15 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
             pass
 
     thread = threading.Thread(target=capture, name="keel-context", daemon=True)
-    _inflight[_capture_key(workspace.root, workspace.settings, objects)] = thread
     thread.start()
     return thread
-
-
-def capture_pending(root: Path, settings: Settings, objects: ObjectStore) -> threading.Thread | None:
-    """The :func:`capture_soon` thread still capturing this context, or None (captured, or
-    never started: :func:`context_json` then captures it on the caller's thread)."""
-    thread = _inflight.get(_capture_key(root, settings, objects))
-    return thread if thread is not None and thread.is_alive() else None
-
-
-def _capture_key(root: Path, settings: Settings, objects: ObjectStore) -> tuple[Any, ...]:
-    return (os.getpid(), root, objects.root, settings.capture_git, settings.capture_packages)
 
 
 def capture_context(
     root: Path, settings: Settings, objects: ObjectStore, command: list[str] | None = None
 ) -> dict[str, Any]:
     """The context of a run started now by this process (``command`` overrides argv)."""
-    key = _capture_key(root, settings, objects)
+    key = (os.getpid(), root, objects.root, settings.capture_git, settings.capture_packages)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is None:

@@ -13,7 +13,6 @@ import atexit
 import os
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -92,10 +91,6 @@ def _parent(session: Session, parent: ActiveRun | Run | str | None) -> tuple[str
     raise InvalidInput(f"parent must be a run or a run id, not {type(parent).__name__}.")
 
 
-#: Seconds a stage's command waits for the run the pipeline is recording for it.
-PENDING_RUN_WAIT = 30.0
-
-
 def _attach(run_id: str) -> ActiveRun:
     """A handle on the run named by KEEL_RUN_ID, owned by the process that started us."""
     existing = _attached.get(run_id)
@@ -108,22 +103,14 @@ def _attach(run_id: str) -> ActiveRun:
     from keel.store.schema import latest_metrics
 
     session = get_session()
-    # A pipeline stage's command starts while its run is being recorded: wait for it.
-    pending = os.environ.get("KEEL_RUN_PENDING") == run_id
-    deadline = time.monotonic() + PENDING_RUN_WAIT
-    while True:
-        with session.db.read() as conn:
-            try:
-                full_id = resolve_run_id(conn, run_id)
-                break
-            except NotFound:
-                if not pending or time.monotonic() > deadline:
-                    raise NotFound(
-                        f"KEEL_RUN_ID={run_id} names no run in {session.db.label}; unset KEEL_RUN_ID "
-                        "or start this script with `keel track`."
-                    ) from None
-        time.sleep(0.02)
     with session.db.read() as conn:
+        try:
+            full_id = resolve_run_id(conn, run_id)
+        except NotFound:
+            raise NotFound(
+                f"KEEL_RUN_ID={run_id} names no run in {session.db.label}; unset KEEL_RUN_ID "
+                "or start this script with `keel track`."
+            ) from None
         (run,) = load_runs(conn, [full_id], with_artifacts=False)
         steps = {
             row.key: int(row.step) + 1

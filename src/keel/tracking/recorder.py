@@ -30,32 +30,19 @@ def open_run(
     kind: str = RunKind.RUN.value,
     command: list[str] | None = None,
     code_root: Path | None = None,
-    run_id: str | None = None,
 ) -> ActiveRun:
     """A new run (queued for the next write); everything is validated before anything is
     queued, so bad input writes nothing. ``code_root`` is where the run's code is, when not
-    the workspace's root (a reproduction runs in a scratch worktree): git is read there.
-    ``run_id``: an id made beforehand (a pipeline hands it to a stage's command already)."""
+    the workspace's root (a reproduction runs in a scratch worktree): git is read there."""
     experiment_name = check_name("experiment", experiment or session.workspace.settings.experiment)
     if name is not None:
         check_name("run name", name)
-    run_id = run_id or new_run_id()
+    run_id = new_run_id()
     start = time.time()
     holder = ActiveRun(session, run_id, experiment_name, name, parent_id, start, owned=True)
     param_rows = holder._param_rows(params or {})
     tag_rows = holder._tag_rows(tags or {})
-    from keel.tracking.context import capture_pending
-
-    workspace = session.workspace
-    root = code_root or workspace.root
-    pending = capture_pending(root, workspace.settings, session.objects)
-    if pending is not None:
-        # The context is still being captured (git, packages) on its thread: the run starts
-        # now and gets its context written with its end (or sooner, once captured).
-        holder.context_later(pending, root, command)
-    row = _run_row(
-        session, run_id, experiment_name, name, parent_id, start, kind, command, root, pending is None
-    )
+    row = _run_row(session, run_id, experiment_name, name, parent_id, start, kind, command, code_root)
     session.writer.add(runs=[row], params=param_rows, tags=tag_rows)
     return holder
 
@@ -69,14 +56,13 @@ def _run_row(
     start: float,
     kind: str,
     command: list[str] | None,
-    code_root: Path,
-    with_context: bool,
+    code_root: Path | None = None,
 ) -> dict[str, Any]:
     from keel.store.rows import run_row
     from keel.tracking.context import context_json, process_identity
 
     workspace = session.workspace
-    context = context_json(code_root, workspace.settings, session.objects, command) if with_context else "{}"
+    context = context_json(code_root or workspace.root, workspace.settings, session.objects, command)
     host, user, pid, pid_start = process_identity()
     return run_row(
         run_id,

@@ -58,7 +58,7 @@ class Session:
 
 
 #: The variables a session depends on (not the per-process ones naming a run).
-_SETTING_VARS = tuple(s.env for s in SETTINGS if s.name not in ("run_id", "run_pending"))
+_SETTING_VARS = tuple(s.env for s in SETTINGS if s.name != "run_id")
 _sessions: dict[tuple[object, ...], Session] = {}
 _lookup: dict[tuple[object, ...], tuple[Path, int]] = {}
 _lock = threading.Lock()

@@ -69,7 +69,6 @@ class Writer:
         artifacts: list[tuple[str, str, str, int]] | None = None,
         ends: list[tuple[str, str, float]] | None = None,
         datasets: list[tuple[Any, ...]] | None = None,
-        contexts: list[tuple[str, str]] | None = None,
     ) -> None:
         """Queue several kinds of rows at once; they reach the store in the same transaction."""
         if self.error is not None:
@@ -90,8 +89,6 @@ class Writer:
                 batch.ends.extend(ends)
             if datasets:
                 batch.datasets.extend(datasets)
-            if contexts:
-                batch.contexts.extend(contexts)
             self._size = len(batch)
             size = self._size
         if self._thread is None:
