@@ -133,12 +133,14 @@ def test_drift_report_history_gauges_and_a_rule_that_retrains(
         assert body["run_id"]
         # the server exports the latest evaluation as gauges
         deadline = time.monotonic() + 10
-        while "keel_drift_share" not in httpx.get(f"{base}/metrics").text or "keel_model_performance" not in (
+        # The families are listed from the start; their samples appear once the server has
+        # read the evaluation (it polls every 0.2 s here).
+        while 'keel_model_performance{metric="accuracy"}' not in (
             metrics := httpx.get(f"{base}/metrics").text
         ):
             assert time.monotonic() < deadline, "gauges never appeared"
             time.sleep(0.2)
-        assert 'keel_model_performance{metric="accuracy"}' in metrics
+        assert "keel_drift_share" in metrics
 
         _send(base, _drifted(X))
         time.sleep(0.6)
