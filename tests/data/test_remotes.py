@@ -305,3 +305,22 @@ def test_folder_remote_with_link_shares_objects(repo: Path, tmp_path: Path) -> N
     teammate = _clone(repo, tmp_path / "teammate")
     assert run_keel("pull", cwd=teammate).returncode == 0
     assert _tree_bytes(teammate / "data" / "raw") == _tree_bytes(repo / "data" / "raw")
+
+
+def test_push_and_pull_on_a_local_store_load_no_sqlalchemy(repo: Path, tmp_path: Path) -> None:
+    """What push and pull share besides tracked data (run artifacts, model packages) is read
+    with plain SQL: a push of a SQLite project does not pay SQLAlchemy's import."""
+    from tests.conftest import run_python
+
+    _dataset(repo)
+    assert run_keel("remote", "add", "origin", str(tmp_path / "remote"), cwd=repo).returncode == 0
+    probe = (
+        "import sys\nfrom keel.cli.main import main\n"
+        "for args in (['push'], ['pull']):\n"
+        "    try:\n        main(args)\n    except SystemExit as exc:\n        assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))"
+    )
+    result = run_python(probe, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert len(list((tmp_path / "remote").rglob("*"))) > 40  # the objects went out

@@ -56,44 +56,24 @@ def lock_refs(ctx: DataContext) -> list[tuple[str, LockFile]]:
 
 def model_packages(ctx: DataContext) -> list[tuple[str, str]]:
     """(package tree id, "model NAME/VERSION") of every registered model version."""
+    from keel.store import object_refs
     from keel.store.database import Database
-    from keel.store.registry_repo import package_oids
 
     db = Database(ctx.workspace.db_url, ctx.workspace.settings)
     try:
-        with db.read() as conn:
-            return package_oids(conn)
+        return object_refs.model_packages(db)
     finally:
         db.dispose()
 
 
 def run_objects(ctx: DataContext) -> Iterable[tuple[str, str]]:
     """(object id, description) of every object a run refers to: artifacts, diffs, package lists."""
-    import json
-
-    from sqlalchemy import select
-
+    from keel.store import object_refs
     from keel.store.database import Database
-    from keel.store.schema import artifacts, runs
 
     db = Database(ctx.workspace.db_url, ctx.workspace.settings)
     try:
-        with db.read() as conn:
-            for run_id, name, oid in conn.execute(
-                select(artifacts.c.run_id, artifacts.c.name, artifacts.c.oid)
-            ):
-                yield oid, f"run {run_id[:8]} artifact {name}"
-            for run_id, text in conn.execute(select(runs.c.id, runs.c.context)):
-                try:
-                    context = json.loads(text)
-                except ValueError:
-                    continue
-                git_info = context.get("git") or {}
-                if git_info.get("diff"):
-                    yield git_info["diff"], f"run {run_id[:8]} git diff"
-                packages = context.get("packages") or {}
-                if packages.get("oid"):
-                    yield packages["oid"], f"run {run_id[:8]} package list"
+        return list(object_refs.run_objects(db))
     finally:
         db.dispose()
 

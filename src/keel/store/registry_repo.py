@@ -368,9 +368,3 @@ def alias_version(conn: Connection, name: str, alias: str) -> int | None:
         select(model_aliases.c.version).where(model_aliases.c.name == name, model_aliases.c.alias == alias)
     ).scalar()
     return None if found is None else int(found)
-
-
-def package_oids(conn: Connection) -> list[tuple[str, str]]:
-    """(package id, label) of every registered version: what garbage collection must keep."""
-    rows = conn.execute(select(model_versions.c.package_oid, model_versions.c.name, model_versions.c.version))
-    return [(oid, f"model {name}/{version}") for oid, name, version in rows]
