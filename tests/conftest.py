@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,18 +112,33 @@ def reset_tracking() -> None:
     session.close_all()
 
 
-def _run(
-    argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float
-) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` in a fresh process: this test process's environment minus its KEEL_*
-    settings (tests pass those explicitly), with a wide terminal whatever the runner's own."""
+def _child_env(env: dict[str, str] | None) -> dict[str, str]:
+    """This test process's environment minus its KEEL_* settings (tests pass those
+    explicitly), with a wide terminal whatever the runner's own, plus ``env``."""
     full_env = {
         k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")
     }
     full_env["COLUMNS"] = "200"
     full_env.update(env or {})
+    return full_env
+
+
+def _run(
+    argv: list[str], cwd: Path, env: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in a fresh process with :func:`_child_env`."""
     return subprocess.run(
-        argv, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout, check=False
+        argv, cwd=cwd, env=_child_env(env), capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def start_keel(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[str]:
+    """Start the real `keel` command in the background (to interrupt or kill it), with
+    :func:`_child_env`; ``popen``: where its output goes, a new session…"""
+    return subprocess.Popen(
+        [sys.executable, "-m", "keel", *args], cwd=cwd, env=_child_env(env), text=True, **popen
     )
 
 

@@ -64,3 +64,12 @@ def test_the_fast_commands_do_not_load_click(tmp_path: Path) -> None:
     loaded = {name.split(".")[0] for name in result.stdout.splitlines()[-1].split()}
     assert "click" not in loaded and "rich" not in loaded, result.stdout
     assert run_keel("run", "--help", cwd=project).returncode == 0  # anything else: click
+
+
+def test_a_bad_cli_full_value_is_a_setting_error(tmp_path: Path) -> None:
+    project = make_pipeline_project(tmp_path / "proj")
+    for args in (("run",), ("runs", "list")):
+        result = run_keel(*args, cwd=project, env={"KEEL_CLI_FULL": "maybe"})
+        assert result.returncode == 2, result.stderr
+        assert "cli_full" in result.stderr and "true or false" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import run_keel
+from tests.conftest import run_keel, start_keel
 from tests.data.conftest import S3_ENV, git, make_bucket, write_files
 
 
@@ -106,12 +106,10 @@ def test_a_push_killed_midway_leaves_no_partial_object_and_resumes(repo: Path, t
     assert run_keel("data", "add", "data/big", cwd=repo).returncode == 0
     remote = tmp_path / "remote"
     assert run_keel("remote", "add", "origin", str(remote), cwd=repo).returncode == 0
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-    env["KEEL_JOBS"] = "1"  # slow enough to be caught midway
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "keel", "push"],
+    proc = start_keel(
+        "push",
         cwd=repo,
-        env=env,
+        env={"KEEL_JOBS": "1"},  # slow enough to be caught midway
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -143,12 +141,10 @@ def test_a_pull_killed_midway_resumes(repo: Path, tmp_path: Path) -> None:
     git(repo, "commit", "-q", "-m", "big")
     assert run_keel("push", cwd=repo).returncode == 0
     clone = _clone(repo, tmp_path / "clone")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-    env["KEEL_JOBS"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "keel", "pull"],
+    proc = start_keel(
+        "pull",
         cwd=clone,
-        env=env,
+        env={"KEEL_JOBS": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -6,13 +6,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_keel, run_python
+from tests.conftest import run_keel, run_python, start_keel
 from tests.pipeline.conftest import make_pipeline_project
 
 
@@ -248,15 +247,7 @@ stages:
     outs: [reports/other.txt]
 """
     project = make_pipeline_project(tmp_path / "proj", stages)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "keel", "run", "slow", "--json"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start_keel("run", "slow", "--json", cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     locks = project / ".keel" / "locks"
     deadline = time.time() + 30
     while time.time() < deadline and not (locks.exists() and any(locks.glob("*.lock"))):
@@ -310,14 +301,11 @@ def test_an_interrupted_pipeline_is_recorded_as_failed(tmp_path: Path) -> None:
         stages="stages:\n  wait:\n    cmd: sleep 5\n    outs: [never.txt]\n  after:\n"
         "    cmd: touch after.txt\n    deps: [never.txt]\n    outs: [after.txt]\n",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_") or k.startswith("KEEL_TEST_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "keel", "run"],
+    process = start_keel(
+        "run",
         cwd=project,
-        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         start_new_session=True,  # Ctrl-C reaches the whole process group, stage commands too
     )
     deadline = time.monotonic() + 30

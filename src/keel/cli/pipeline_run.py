@@ -85,24 +85,24 @@ def run_command(
         if not result.ok:
             sys.exit(1)
         return
-    from keel.pipeline.runner import PipelineRunner
+    from keel.pipeline.runner import run_pipeline
 
     out = console()
     live_enabled = not as_json and out.is_terminal
-    lock = threading.Lock()
-    runner = PipelineRunner(
-        workspace,
-        executor=make_executor(executor, workspace),
-        jobs=jobs,
-        force=force,
-        dry=dry,
-        experiment=experiment,
-    )
+    targets = list(stages) or None
+    options: dict[str, Any] = {
+        "executor": make_executor(executor, workspace),
+        "jobs": jobs,
+        "force": force,
+        "dry": dry,
+        "experiment": experiment,
+    }
     if live_enabled:
         from rich.console import Console
         from rich.live import Live
 
         assert isinstance(out, Console)  # a terminal's console
+        lock = threading.Lock()
         with Live(console=out, refresh_per_second=8, transient=False) as live:
             state: dict[str, Any] = {}
 
@@ -111,16 +111,9 @@ def run_command(
                     state[report.name] = report
                     live.update(_table(list(state.values())))
 
-            runner.listener = listen
-            try:
-                report = runner.run(list(stages) or None)
-            finally:
-                runner.executor.close()
+            report = run_pipeline(workspace, targets, listener=listen, **options)
     else:
-        try:
-            report = runner.run(list(stages) or None)
-        finally:
-            runner.executor.close()
+        report = run_pipeline(workspace, targets, **options)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from keel.core.errors import IntegrityError
 from keel.data.context import DataContext
 from keel.data.git_revs import git, lock_at
 from keel.data.lockfile import LockFile, TrackedPath, read_lock
+
+if TYPE_CHECKING:
+    from keel.store.database import Database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,28 +60,29 @@ def lock_refs(ctx: DataContext) -> list[tuple[str, LockFile]]:
     return found
 
 
-def model_packages(ctx: DataContext) -> list[tuple[str, str]]:
-    """(package tree id, "model NAME/VERSION") of every registered model version."""
-    from keel.store import object_refs
+def _from_store(ctx: DataContext, read: Callable[[Database], T]) -> T:
+    """``read`` on the project's metadata store, opened for it and closed after."""
     from keel.store.database import Database
 
     db = Database(ctx.workspace.db_url, ctx.workspace.settings)
     try:
-        return object_refs.model_packages(db)
+        return read(db)
     finally:
         db.dispose()
+
+
+def model_packages(ctx: DataContext) -> list[tuple[str, str]]:
+    """(package tree id, "model NAME/VERSION") of every registered model version."""
+    from keel.store import object_refs
+
+    return _from_store(ctx, object_refs.model_packages)
 
 
 def run_objects(ctx: DataContext) -> Iterable[tuple[str, str]]:
     """(object id, description) of every object a run refers to: artifacts, diffs, package lists."""
     from keel.store import object_refs
-    from keel.store.database import Database
 
-    db = Database(ctx.workspace.db_url, ctx.workspace.settings)
-    try:
-        return list(object_refs.run_objects(db))
-    finally:
-        db.dispose()
+    return _from_store(ctx, lambda db: list(object_refs.run_objects(db)))
 
 
 def all_references(ctx: DataContext, workspace_only: bool = False) -> References:

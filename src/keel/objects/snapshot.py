@@ -195,11 +195,29 @@ def fingerprint(found: Scan) -> str:
 
 def fingerprint_of(kind: str, keys: list[tuple[str, StatKey]]) -> str:
     """:func:`fingerprint` of a ``kind`` path holding files (rel, stat key), sorted by rel."""
-    return _digest(kind, [f"{rel}\0{key[0]}\0{key[1]}\0{key[2]}" for rel, key in keys])
+    return _digest(kind, _parts(keys))
+
+
+def _parts(keys: list[tuple[str, StatKey]]) -> list[str]:
+    """One "rel NUL inode NUL mtime NUL size" string per file: what fingerprints hash."""
+    return [f"{rel}\0{key[0]}\0{key[1]}\0{key[2]}" for rel, key in keys]
 
 
 def _digest(kind: str, parts: list[str]) -> str:
     return hash_bytes(f"{kind}\n{chr(10).join(parts)}".encode("utf-8", "surrogateescape"))
+
+
+def _group_digests(parts: list[str]) -> dict[str, str]:
+    """From a folder's sorted parts, the fingerprint of each top-level subfolder's files (as
+    a scan of it alone gives), and under "" that of the files directly in the folder."""
+    grouped: dict[str, list[str]] = {}
+    for part in parts:
+        cut = part.find("/", 0, part.index("\0"))
+        if cut < 0:
+            grouped.setdefault("", []).append(part)
+        else:
+            grouped.setdefault(part[:cut], []).append(part[cut + 1 :])
+    return {name: _digest("dir", members) for name, members in grouped.items()}
 
 
 class QuickScan:
@@ -215,14 +233,7 @@ class QuickScan:
     def groups(self) -> dict[str, str]:
         """The fingerprint of each top-level subfolder's files (as a scan of it alone gives),
         and under "" that of the files directly in the folder."""
-        grouped: dict[str, list[str]] = {}
-        for part in self._parts:
-            cut = part.find("/", 0, part.index("\0"))
-            if cut < 0:
-                grouped.setdefault("", []).append(part)
-            else:
-                grouped.setdefault(part[:cut], []).append(part[cut + 1 :])
-        return {name: _digest("dir", members) for name, members in grouped.items()}
+        return _group_digests(self._parts)
 
 
 def quick_scan(path: Path) -> QuickScan | None:
@@ -252,7 +263,7 @@ def quick_scan(path: Path) -> QuickScan | None:
                 for name in os.listdir(fd):
                     st = lstat(name, dir_fd=fd)
                     kind = st.st_mode & 0o170000
-                    if kind == 0o100000:  # a regular file
+                    if kind == 0o100000:  # a regular file: its part (see _parts), inline
                         append(f"{rel}{name}\0{st.st_ino}\0{st.st_mtime_ns}\0{st.st_size}")
                     elif kind == 0o040000:  # a folder
                         stack.append((f"{folder}{os.sep}{name}", f"{rel}{name}/"))
@@ -295,20 +306,14 @@ def folder_states(
     entries are ``top``: one for the folder, one per subfolder (its own tree's id), and one
     (``path/``) for the files directly in it. A status after one change then rereads only
     the subfolder that changed."""
-    rows = [(path, fingerprint_of("dir", keys), oid)]
+    parts = _parts(keys)
+    rows = [(path, _digest("dir", parts), oid)]
     subtrees = {e.name: e.oid for e in top if e.kind == "dir"}
-    grouped: dict[str, list[tuple[str, StatKey]]] = {}
-    for rel, key in keys:
-        head, sep, rest = rel.partition("/")
-        if sep:
-            grouped.setdefault(head, []).append((rest, key))
-        else:
-            grouped.setdefault("", []).append((rel, key))
-    for name, members in grouped.items():
+    for name, digest in _group_digests(parts).items():
         if name == "":
-            rows.append((f"{path}/", fingerprint_of("dir", members), oid))
+            rows.append((f"{path}/", digest, oid))
         elif name in subtrees:
-            rows.append((f"{path}/{name}", fingerprint_of("dir", members), subtrees[name]))
+            rows.append((f"{path}/{name}", digest, subtrees[name]))
     return rows
 
 

@@ -40,6 +40,7 @@ from keel.core.yaml_file import YamlSyntaxError, safe_load
 from keel.data.add import ensure_gitignored, snapshot_path
 from keel.data.context import DataContext, open_data
 from keel.data.lockfile import TrackedPath, read_lock, update_lock
+from keel.objects.files import unlink_quietly
 from keel.pipeline.cache_key import stage_key
 from keel.pipeline.executors import Executor, LocalExecutor, StageJob, StageOutcome
 from keel.pipeline.graph import select
@@ -201,6 +202,8 @@ class PipelineRunner:
         self._order: list[str] = []
         self._report = PipelineReport(None, {})
         self._recorded: dict[str, Any] = {}
+        #: stages evaluated before they were scheduled (their inputs do not change meanwhile)
+        self._evaluated: dict[str, _Evaluation] = {}
         self._capturing = False
 
     # -- reporting ---------------------------------------------------------------------------
@@ -339,10 +342,12 @@ class PipelineRunner:
             stage = self.pipeline.stages[name]
             started = time.monotonic()
             try:
-                reason = self.why(stage, self.evaluate(stage), self._recorded.get(name))
+                evaluation = self.evaluate(stage)
+                reason = self.why(stage, evaluation, self._recorded.get(name))
             except Exception:  # noqa: BLE001 - the scheduler evaluates it again and reports it
                 break
             if reason is not None:
+                self._evaluated[name] = evaluation  # the stage's thread goes on from here
                 break
             reports[name].duration = time.monotonic() - started
             self._set(reports[name], "unchanged")
@@ -407,7 +412,7 @@ class PipelineRunner:
     def _stage(self, stage: Stage, report: StageReport) -> None:
         started = time.monotonic()
         try:
-            evaluation = self.evaluate(stage)
+            evaluation = self._evaluated.pop(stage.name, None) or self.evaluate(stage)
             recorded = self._recorded.get(stage.name)
             reason = self.why(stage, evaluation, recorded)
             if reason is None:
@@ -673,10 +678,7 @@ def _remove_folder(folder: Path) -> None:
     except OSError:
         return
     for name in names:
-        try:
-            os.unlink(folder / name)
-        except OSError:
-            pass
+        unlink_quietly(folder / name)
     try:
         os.rmdir(folder)
     except OSError:
@@ -688,9 +690,12 @@ def _tracked(dataset: DatasetVersion) -> TrackedPath:
 
 
 def run_pipeline(workspace: Workspace, targets: list[str] | None = None, **options: Any) -> PipelineReport:
-    """Run the stages ``targets`` (and their upstream; all stages when None)."""
+    """Run the stages ``targets`` (and their upstream; all stages when None), then close the
+    executor and the data context (unless ``data`` was passed in)."""
     runner = PipelineRunner(workspace, **options)
     try:
         return runner.run(targets)
     finally:
         runner.executor.close()
+        if "data" not in options:
+            runner.data.close()

@@ -29,7 +29,7 @@ from keel.core.workspace import Workspace, load_workspace
 from keel.core.yaml_file import safe_dump, safe_load
 from keel.pipeline.graph import select
 from keel.pipeline.params import apply_overrides
-from keel.pipeline.runner import PipelineReport, PipelineRunner
+from keel.pipeline.runner import PipelineReport, run_pipeline
 from keel.pipeline.spec import Pipeline, parse_stages
 
 
@@ -164,11 +164,9 @@ def dry_sweep(
     _check_keys(workspace, pipeline, select(pipeline, targets), list(grid))
     points = []
     for overrides in combinations(grid):
-        runner = PipelineRunner(workspace, dry=True, overrides=overrides, pipeline=pipeline)
-        try:
-            points.append((overrides, runner.run(targets)))
-        finally:
-            runner.data.close()
+        points.append(
+            (overrides, run_pipeline(workspace, targets, dry=True, overrides=overrides, pipeline=pipeline))
+        )
     return points
 
 
@@ -255,8 +253,9 @@ def run_sweep(
     try:
         shared = [name for name in order if name not in touched]
         if shared:
-            runner = PipelineRunner(
+            first = run_pipeline(
                 workspace,
+                shared,
                 executor=make_executor(executor_spec, workspace),
                 jobs=workers,
                 force=force,
@@ -264,10 +263,6 @@ def run_sweep(
                 pipeline=pipeline,
                 parent_run=sweep_run.id,
             )
-            try:
-                first = runner.run(shared)
-            finally:
-                runner.executor.close()
             if not first.ok:
                 result.points.append(first)
                 return result
@@ -276,8 +271,9 @@ def run_sweep(
         def point(overrides: dict[str, Any]) -> PipelineReport:
             scratch = _scratch(workspace, overrides)
             try:
-                runner = PipelineRunner(
+                return run_pipeline(
                     scratch,
+                    targets,
                     executor=make_executor(executor_spec, scratch),
                     jobs=1,
                     force=force,
@@ -285,11 +281,6 @@ def run_sweep(
                     experiment=experiment,
                     parent_run=sweep_run.id,
                 )
-                try:
-                    return runner.run(targets)
-                finally:
-                    runner.executor.close()
-                    runner.data.close()
             finally:
                 shutil.rmtree(scratch.root, ignore_errors=True)
 
