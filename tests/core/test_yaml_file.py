@@ -90,3 +90,26 @@ def test_anchors_shared_by_aliases_are_not_kept(root: Path) -> None:
         data["base"]["lr"] = 0.2
         assert data["train"]["lr"] == 0.2
     assert not (root / PARSED_DIR / "params.yaml.json").exists()
+
+
+def test_keel_lock_keeps_what_its_text_parses_to(root: Path) -> None:
+    """update_lock keeps the body it dumped instead of parsing its text again: the two must
+    be the same for every kind of value a stage record holds."""
+    from keel.data.lockfile import update_lock
+
+    awkward = {
+        "lr": 0.1,
+        "tiny": 1e-300,
+        "big": 123456789012345678901234567890,
+        "flags": [True, False, None],
+        "looks_like": ["1", "0.5", "yes", "null", "~", "", " padded ", "a: b", "#x", "- y"],
+        "text": "multi\nline\ttext ünïcode",
+        "empty": {},
+        "nested": {"a": [{"b": []}]},
+    }
+    with update_lock(root) as lock:
+        lock.extra["stages"] = {"train": {"key": "k" * 64, "params": awkward, "outs": {}}}
+    kept = json.loads((root / PARSED_DIR / "keel.lock.json").read_text())["data"]
+    parsed = safe_load((root / "keel.lock").read_text())
+    assert kept == parsed
+    assert parsed["stages"]["train"]["params"] == awkward

@@ -6,6 +6,7 @@ import os
 import shutil
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -231,3 +232,41 @@ def test_a_status_with_a_missing_subfolder_listing_says_not_local(repo: Path) ->
     ctx.store.path(sub).unlink()  # the listing of set/a is gone from the store
     (repo / "set" / "a" / "1.txt").write_text("changed")
     assert path_status(ctx, tracked).state == "not_local"
+
+
+def test_a_big_checkout_writes_subfolders_on_two_threads(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PARALLEL_FROM files, whole subfolders are shared out to two threads: every file
+    comes back with its content, the progress adds up, and status trusts what was written."""
+    import threading
+
+    from keel.data import checkout
+    from keel.data.add import add_paths
+    from keel.data.context import open_data
+    from keel.data.lockfile import read_lock
+    from keel.data.status import path_status
+
+    files: dict[str, str | bytes] = {f"{d}/{i}.txt": f"{d}-{i}" for d in "abcde" for i in range(4)}
+    write_files(repo / "set", {**files, "top.txt": "top"})
+    ctx = open_data(repo)
+    add_paths(ctx, ["set"], cwd=repo)
+    tracked = read_lock(repo).versions()["set"]
+    shutil.rmtree(repo / "set")
+
+    threads: set[str] = set()
+    materialize = checkout.materialize
+
+    def noted(*args: Any, **options: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return materialize(*args, **options)
+
+    monkeypatch.setattr(checkout, "PARALLEL_FROM", 8)
+    monkeypatch.setattr(checkout, "materialize", noted)
+    counted: list[int] = []
+    result = checkout.checkout_path(ctx, tracked, force=False, progress=counted.append)
+    assert result.written == 21 and sum(counted) == 21
+    assert len(threads) == 2 and threading.current_thread().name not in threads
+    assert {str(p.relative_to(repo / "set")): p.read_text() for p in (repo / "set").rglob("*.txt")} == {
+        **files,
+        "top.txt": "top",
+    }
+    assert path_status(ctx, tracked).state == "unchanged"

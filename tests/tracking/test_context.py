@@ -16,19 +16,22 @@ def test_a_context_captured_ahead_is_the_one_runs_record(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, ...]] = []
-    git = context.run_git
+    git = context.start_git
 
     def counted(root: Path, *args: str) -> Any:
         calls.append(args)
         return git(root, *args)
 
-    monkeypatch.setattr(context, "run_git", counted)
-    context.capture_soon(open_workspace(project)).join()
-    assert calls == [("status", "--porcelain=v2", "--branch", "--untracked-files=normal")]  # not a git repo
+    monkeypatch.setattr(context, "start_git", counted)
+    workspace = open_workspace(project)
+    thread = context.capture_soon(workspace)
+    assert context.capture_soon(workspace) is thread  # one capture per workspace and process
+    thread.join()
+    assert [args[0] for args in calls] == ["status", "config"]  # at once; not a git repo: no diff
 
     with keel.start_run() as run:
         pass
     recorded = keel.get_run(run.id).context
     assert recorded["git"] == {"available": False, "note": "not a git repository"}
     assert recorded["packages"]["count"] > 0
-    assert len(calls) == 1  # the run shared the capture
+    assert len(calls) == 2  # the run shared the capture

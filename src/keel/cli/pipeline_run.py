@@ -48,9 +48,18 @@ def run_command(
 ) -> None:
     """``keel run`` with these options (the defaults are the command's)."""
     from keel.core.workspace import open_workspace
+    from keel.data.lockfile import LOCK_FILE
     from keel.pipeline.executor_factory import make_executor
 
     workspace = open_workspace()
+    if not sets and not dry and (force or not (workspace.root / LOCK_FILE).exists()):
+        # Every stage will run or be restored (forced, or none recorded yet), so runs will be
+        # recorded: read their context (git status, packages) on a thread now, while the
+        # pipeline's code loads. Otherwise the runner starts it once a stage needs to run
+        # (a pipeline with nothing to do never reads it).
+        from keel.tracking.context import capture_soon
+
+        capture_soon(workspace)
     if sets and dry:
         from keel.pipeline.sweep import dry_sweep, parse_sets
 

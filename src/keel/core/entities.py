@@ -1,39 +1,28 @@
-"""Value objects shared by every layer: experiments, runs, metric points, artifacts."""
+"""Value objects shared by every layer: experiments, runs, metric points, artifacts (and,
+from :mod:`keel.core.values`, run statuses and kinds and dataset versions)."""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from keel.core.values import DatasetVersion, RunKind, RunStatus, json_number, to_datetime
 
-class RunStatus(StrEnum):
-    """Lifecycle of a run. ``dead``: its process on this host ended without closing it."""
-
-    RUNNING = "running"
-    FINISHED = "finished"
-    FAILED = "failed"
-    KILLED = "killed"
-    DEAD = "dead"
-
-    @classmethod
-    def terminal(cls) -> tuple[RunStatus, ...]:
-        return (cls.FINISHED, cls.FAILED, cls.KILLED, cls.DEAD)
-
-
-class RunKind(StrEnum):
-    """What made a run. Every record of work is a run, told apart by its kind."""
-
-    RUN = "run"  # keel.start_run() in a script or notebook
-    COMMAND = "command"  # keel track -- CMD
-
-
-def to_datetime(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+__all__ = [
+    "Artifact",
+    "DatasetVersion",
+    "Experiment",
+    "MetricPoint",
+    "Run",
+    "RunDataset",
+    "RunKind",
+    "RunStatus",
+    "json_number",
+    "to_datetime",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,34 +53,6 @@ class Artifact:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "oid": self.oid, "size": self.size}
-
-
-@dataclass(frozen=True)
-class DatasetVersion:
-    """A version of tracked data: a file or folder as keel.lock recorded it (at ``rev``)."""
-
-    path: str
-    oid: str
-    kind: str  # "file" or "dir"
-    size: int
-    files: int
-    rev: str | None = None
-    format: str | None = None  # csv, tsv or parquet for a table file
-    rows: int | None = None
-    schema: dict[str, str] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "oid": self.oid,
-            "kind": self.kind,
-            "size": self.size,
-            "files": self.files,
-            "rev": self.rev,
-            "format": self.format,
-            "rows": self.rows,
-            "schema": self.schema,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,12 +164,3 @@ class Run:
             "outputs": [d.to_dict() for d in self.outputs],
             "deleted": self.deleted,
         }
-
-
-def json_number(value: float) -> float | str:
-    """JSON has no NaN or infinity: they travel as the strings "NaN", "Infinity", "-Infinity"."""
-    if math.isfinite(value):
-        return value
-    if math.isnan(value):
-        return "NaN"
-    return "Infinity" if value > 0 else "-Infinity"

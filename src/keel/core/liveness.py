@@ -7,12 +7,17 @@ pids are reused, so a long-dead run could look alive because an unrelated proces
 from __future__ import annotations
 
 import os
-import socket
 from functools import cache
 
 
 @cache
 def hostname() -> str:
+    """This machine's name (``socket.gethostname()``; on POSIX the same value is read from
+    ``uname``, without importing socket)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
     return socket.gethostname()
 
 

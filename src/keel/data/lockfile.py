@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import ConfigError
-from keel.core.yaml_file import YamlSyntaxError, safe_dump, safe_load
+from keel.core.yaml_file import YamlSyntaxError, keep_parsed, safe_dump, safe_load
 
 LOCK_FILE = "keel.lock"
 LOCK_FORMAT = 1
@@ -71,12 +71,16 @@ class LockFile:
                         continue
         return found
 
-    def dump(self) -> str:
+    def body(self) -> dict[str, Any]:
+        """What the file holds, as its YAML parses to."""
         body: dict[str, Any] = {"version": LOCK_FORMAT}
         body["data"] = {path: self.data[path].to_dict() for path in sorted(self.data)}
         body.update(self.extra)
+        return body
+
+    def dump(self, body: dict[str, Any] | None = None) -> str:
         header = "# Written by Keel: the versions of tracked data. Commit it with your code.\n"
-        return header + safe_dump(body, default_flow_style=False)
+        return header + safe_dump(self.body() if body is None else body, default_flow_style=False)
 
 
 def parse_lock(text: str, label: str = LOCK_FILE, source: Path | None = None) -> LockFile:
@@ -130,9 +134,10 @@ def update_lock(root: Path) -> Iterator[LockFile]:
             lock = read_lock(root)
             yield lock
             tmp = root / f".{LOCK_FILE}.{os.getpid()}.tmp"
-            text = lock.dump()
+            body = lock.body()
+            text = lock.dump(body)
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, root / LOCK_FILE)
-            safe_load(text, cache_as=root / LOCK_FILE)  # keep its parse: the next read needs no YAML
+            keep_parsed(root / LOCK_FILE, text, body)  # the next read needs no YAML
         finally:
             fcntl.flock(guard, fcntl.LOCK_UN)

@@ -3,7 +3,7 @@
 :func:`publish` creates a file atomically under its final name, never replacing one that
 exists: a reader never sees a partial file, and the first writer of a name wins. Where the
 system allows (Linux, most local filesystems) the content is written to an unnamed file
-(``O_TMPFILE``) that is then given its name (``linkat``): one directory change instead of a
+(``O_TMPFILE``) that is then given its name (``linkat``, through :func:`os.link`): one directory change instead of a
 temporary name plus a rename, and nothing left behind by a crash. Elsewhere it is written
 under a temporary name (starting with ``.tmp-``) and moved into place with a no-replace
 rename (``renameat2``; ``link`` + ``unlink`` where that is missing).
@@ -27,7 +27,6 @@ from keel.core.errors import FileChanged
 SMALL = 8 << 20
 _COPY_CHUNK = 64 << 20
 _AT_FDCWD = -100
-_AT_SYMLINK_FOLLOW = 0x400
 _RENAME_NOREPLACE = 1
 
 _libc_functions: dict[str, Any] = {}
@@ -83,7 +82,7 @@ def publish(target: str, write: Callable[[int], None], mode: int = 0o444) -> Non
 
 def _open_unnamed(folder: str, mode: int) -> int | None:
     """An unnamed file in ``folder`` open for writing, or None where that is impossible."""
-    if not hasattr(os, "O_TMPFILE") or _libc("linkat") is None:
+    if not hasattr(os, "O_TMPFILE") or os.link not in os.supports_dir_fd or _root_fd() is None:
         return None
     parent = os.path.dirname(folder)
     if parent in _no_unnamed:
@@ -105,17 +104,35 @@ _CANNOT_NAME = (errno.ENOENT, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP, errno
 def _name(fd: int, target: str) -> bool:
     """Give the unnamed file ``fd`` the name ``target``, unless ``target`` exists (the first
     writer of it won). False when this system cannot name unnamed files here."""
-    source = f"/proc/self/fd/{fd}".encode()
-    if _libc("linkat")(_AT_FDCWD, source, _AT_FDCWD, os.fsencode(target), _AT_SYMLINK_FOLLOW) == 0:
+    # linkat(AT_FDCWD, "/proc/self/fd/N", root, target, AT_SYMLINK_FOLLOW): os.link passes
+    # AT_SYMLINK_FOLLOW only with a folder descriptor, which an absolute target ignores.
+    try:
+        absolute = target if target.startswith(os.sep) else os.path.abspath(target)
+        os.link(f"/proc/self/fd/{fd}", absolute, dst_dir_fd=_root_fd())
+    except FileExistsError:
         return True
-    code = _errno()
-    if code == errno.EEXIST:
-        return True
-    if code == errno.ENOENT and os.path.isdir(os.path.dirname(target) or "."):
-        return False  # the target's folder is there: /proc is not
-    if code in _CANNOT_NAME and code != errno.ENOENT:
-        return False
-    raise OSError(code, os.strerror(code), target)
+    except OSError as exc:
+        code = exc.errno
+        if code == errno.ENOENT and os.path.isdir(os.path.dirname(target) or "."):
+            return False  # the target's folder is there: /proc is not
+        if code in _CANNOT_NAME and code != errno.ENOENT:
+            return False
+        raise
+    return True
+
+
+_root_fds: dict[int, int | None] = {}
+
+
+def _root_fd() -> int | None:
+    """A descriptor of ``/`` (opened once per process), or None where it cannot be opened."""
+    pid = os.getpid()
+    if pid not in _root_fds:
+        try:
+            _root_fds[pid] = os.open("/", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except OSError:
+            _root_fds[pid] = None
+    return _root_fds[pid]
 
 
 def commit(tmp: str | Path, target: str | Path, mode: int | None = None) -> None:
@@ -174,7 +191,9 @@ def copy_into(source: str | Path, fd: int, size: int | None = None) -> None:
         if size > SMALL:
             copy_fds(src, fd)
             return
-        write_all(fd, _read_upto(src, size + 1))  # one byte more: a wrong size shows
+        # One byte more than expected, so a longer file shows; but a read that returns
+        # exactly the expected size ends it (a second read would only say "end of file").
+        write_all(fd, _read_upto(src, size + 1, size))
     finally:
         os.close(src)
 
@@ -193,11 +212,11 @@ def copy_to_new(source: str | Path, dest: str | Path, mode: int, size: int | Non
         os.close(fd)
 
 
-def _read_upto(fd: int, limit: int) -> bytes:
+def _read_upto(fd: int, limit: int, expected: int = -1) -> bytes:
     """Up to ``limit`` bytes from ``fd``: usually one read, more where reads come back short
-    (FUSE, network filesystems)."""
+    (FUSE, network filesystems), until ``expected`` bytes (when given) have come."""
     data = os.read(fd, limit)
-    while 0 < len(data) < limit and (more := os.read(fd, limit - len(data))):
+    while 0 < len(data) < limit and len(data) != expected and (more := os.read(fd, limit - len(data))):
         data += more
     return data
 
@@ -253,7 +272,7 @@ def read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
     try:
         # One byte more than expected: a file that grew or shrank since ``before`` has
         # another size now, which the stat of the open file shows.
-        data = _read_upto(fd, before.st_size + 1)
+        data = _read_upto(fd, before.st_size + 1, before.st_size)
         check_unchanged(source, before, os.fstat(fd))
         if len(data) != before.st_size:
             raise _changed(source)

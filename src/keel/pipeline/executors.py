@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from keel.core.entities import DatasetVersion
+    from keel.core.values import DatasetVersion
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ from keel.pipeline.params import flat_params, stage_params
 from keel.pipeline.spec import Pipeline, Stage, parse_stages
 
 if TYPE_CHECKING:
-    from keel.core.entities import DatasetVersion
+    from keel.core.values import DatasetVersion
 
 DONE = ("unchanged", "restored", "ran")
 Listener = Callable[["StageReport"], None]
@@ -111,7 +111,7 @@ def _lock_state(root: Path) -> dict[str, Any]:
 
 
 def _dataset(version: TrackedPath) -> DatasetVersion:
-    from keel.core.entities import DatasetVersion
+    from keel.core.values import DatasetVersion
 
     return DatasetVersion(version.path, version.oid, version.kind, version.size, version.files)
 
@@ -666,7 +666,7 @@ class PipelineRunner:
 
 def _end(run: Any, failed: bool = False) -> None:
     """End a stage's or the pipeline's run (the run entities load only once one was opened)."""
-    from keel.core.entities import RunStatus
+    from keel.core.values import RunStatus
 
     run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
 

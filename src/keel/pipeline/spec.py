@@ -32,12 +32,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.checks.stage import StageCheck
 from keel.core.errors import ConfigError
 from keel.core.workspace import PROJECT_FILE, Workspace
 from keel.core.yaml_file import YamlDocument, load_yaml_mapping
+
+if TYPE_CHECKING:
+    from keel.checks.stage import StageCheck
 
 STAGE_KEYS = ("cmd", "deps", "params", "outs", "metrics", "checks", "wdir", "env", "desc")
 EXPANSION_KEYS = ("foreach", "matrix", "do")
@@ -157,6 +159,8 @@ def _checks(
 ) -> list[StageCheck]:
     if raw is None:
         return []
+    from keel.checks.stage import StageCheck  # only for stages that have checks
+
     if not isinstance(raw, list):
         raise _error(
             doc, keys, "'checks' is a list, e.g. - {data: data/clean.csv, schema: checks/clean.schema.yaml}"

@@ -8,15 +8,14 @@ writes nothing. Queued writes reach the store through the session's background w
 from __future__ import annotations
 
 import json
+import sys
 import time
-import traceback
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from keel.core.entities import DatasetVersion, RunStatus, to_datetime
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.keys import (
     _valid_keys,
@@ -27,6 +26,7 @@ from keel.core.keys import (
     tag_value,
     timestamp_value,
 )
+from keel.core.values import DatasetVersion, RunStatus, to_datetime
 from keel.core.yaml_file import safe_dump
 
 if TYPE_CHECKING:
@@ -309,9 +309,11 @@ class ActiveRun:
                 f"Run status {status!r} is not one a run can end with; use {', '.join(sorted(_ENDABLE))}."
             )
         self._ended = True
-        from keel.tracking import fluent
-
-        fluent._forget(self)
+        # Only keel.tracking.fluent puts runs on the active-run stack: if it is not loaded,
+        # this run is not on it (and loading it would cost the command its entities).
+        fluent = sys.modules.get("keel.tracking.fluent")
+        if fluent is not None:
+            fluent._forget(self)
         if self.owned:
             self._status = status
             self._writer.add(ends=[(self.id, status, time.time())])
@@ -330,6 +332,8 @@ class ActiveRun:
             self.end(RunStatus.FINISHED.value)
             return
         if self.owned and not self._ended:
+            import traceback  # only when a run ends in an exception
+
             summary = "".join(traceback.format_exception_only(exc_type, exc)).strip()
             try:
                 self.set_tag("keel.error", summary[-4000:])

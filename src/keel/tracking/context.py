@@ -11,7 +11,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import platform
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ if TYPE_CHECKING:
 
 _cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 _cache_lock = threading.Lock()
+#: Captures started by :func:`capture_soon`, by process and workspace: one each.
+_started: dict[tuple[Any, ...], threading.Thread] = {}
 _UNTRACKED_LISTED = 100
 
 
@@ -70,7 +71,8 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
     """Start capturing the context of the runs about to open in ``workspace`` on a thread, so
     that its git calls and package scan overlap the caller's other start-up work (opening the
     metadata store). The first run to open waits for it and every run shares it. Returns the
-    thread (to wait for it, as tests do)."""
+    thread (to wait for it, as tests do); a second call for the same workspace returns the
+    first call's thread."""
     from keel.objects.object_store import ObjectStore
 
     # The store and key the runs' own capture uses (see keel.tracking.recorder).
@@ -82,8 +84,12 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
         except Exception:  # noqa: BLE001 - the run's own capture tries again and reports it
             pass
 
-    thread = threading.Thread(target=capture, name="keel-context", daemon=True)
-    thread.start()
+    key = (os.getpid(), workspace.root, workspace.objects_dir)
+    with _cache_lock:
+        thread = _started.get(key)
+        if thread is None:
+            thread = _started[key] = threading.Thread(target=capture, name="keel-context", daemon=True)
+            thread.start()
     return thread
 
 
@@ -97,17 +103,8 @@ def capture_context(
         if cached is None:
             cached = {
                 "git": _git_context(root, settings, objects) if settings.capture_git else None,
-                "python": {
-                    "version": platform.python_version(),
-                    "implementation": platform.python_implementation(),
-                    "executable": sys.executable,
-                },
-                "platform": {
-                    "system": platform.system(),
-                    "release": platform.release(),
-                    "machine": platform.machine(),
-                    "cpu_count": os.cpu_count(),
-                },
+                "python": _python(),
+                "platform": _platform(),
                 "host": hostname(),
                 "user": current_user(),
                 "packages": _packages(objects) if settings.capture_packages else None,
@@ -126,19 +123,38 @@ def capture_context(
 
 def run_git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     """``git -C root ARGS`` (output as bytes), or None when git cannot run or takes over 20 s."""
+    return finish_git(start_git(root, *args))
+
+
+def start_git(root: Path, *args: str) -> subprocess.Popen[bytes] | None:
+    """Start ``git -C root ARGS`` (see :func:`finish_git`); None when git cannot run."""
     try:
-        return subprocess.run(
-            ["git", "-C", str(root), *args],
-            capture_output=True,
-            timeout=20,
-            check=False,
+        return subprocess.Popen(
+            ["git", "-C", str(root), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:
         return None
 
 
+def finish_git(proc: subprocess.Popen[bytes] | None) -> subprocess.CompletedProcess[bytes] | None:
+    """What a :func:`start_git` call printed, or None when it did not start or took over 20 s."""
+    if proc is None:
+        return None
+    try:
+        out, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
 def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[str, Any]:
-    status = run_git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+    # Both calls at once: each costs a process start.
+    started = start_git(root, "status", "--porcelain=v2", "--branch", "--untracked-files=normal")
+    remotes_call = start_git(root, "config", "--get-regexp", r"^remote\..*\.url$")
+    status = finish_git(started)
+    remotes = finish_git(remotes_call)
     if status is None:
         return {"available": False, "note": "git is not installed or did not answer"}
     if status.returncode != 0:
@@ -157,7 +173,6 @@ def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[s
             untracked.append(line[2:])
         elif line and line[0] in "12u":
             changed += 1
-    remotes = run_git(root, "config", "--get-regexp", r"^remote\..*\.url$")
     if remotes is not None and remotes.returncode == 0:
         for line in remotes.stdout.decode("utf-8", "replace").splitlines():
             name, _, url = line.partition(" ")
@@ -181,6 +196,33 @@ def _git_context(root: Path, settings: Settings, objects: ObjectStore) -> dict[s
     return info
 
 
+def _python() -> dict[str, Any]:
+    """The interpreter: what :mod:`platform` reports, read from :mod:`sys` (importing
+    platform costs a command about 1.5 ms)."""
+    name = sys.implementation.name
+    return {
+        "version": sys.version.split()[0].rstrip("+"),
+        "implementation": _IMPLEMENTATIONS.get(name, name),
+        "executable": sys.executable,
+    }
+
+
+#: platform.python_implementation()'s names for sys.implementation.name.
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "ironpython": "IronPython", "jython": "Jython"}
+
+
+def _platform() -> dict[str, Any]:
+    """The operating system and machine, as platform.system/release/machine report them."""
+    if hasattr(os, "uname"):
+        uname = os.uname()
+        system, release, machine = uname.sysname, uname.release, uname.machine
+    else:  # Windows
+        import platform
+
+        system, release, machine = platform.system(), platform.release(), platform.machine()
+    return {"system": system, "release": release, "machine": machine, "cpu_count": os.cpu_count()}
+
+
 def _cpu_model() -> str | None:
     """The CPU's model name (Linux: /proc/cpuinfo; elsewhere what platform knows)."""
     try:
@@ -190,11 +232,15 @@ def _cpu_model() -> str | None:
                     return line.split(":", 1)[1].strip() or None
     except OSError:
         pass
+    import platform
+
     return platform.processor() or None
 
 
 def _gpus() -> list[str]:
     """NVIDIA GPUs by name and driver (``nvidia-smi``), when there is one; else none."""
+    if sys.platform == "linux" and not os.path.exists("/proc/driver/nvidia"):
+        return []  # no NVIDIA driver loaded: no GPU nvidia-smi could list
     import shutil
 
     if shutil.which("nvidia-smi") is None:

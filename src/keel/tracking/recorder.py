@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from keel.core.entities import RunKind
 from keel.core.ids import new_run_id
 from keel.core.keys import check_name
+from keel.core.values import RunKind
 from keel.tracking.active_run import ActiveRun
 from keel.tracking.session import Session
 
