@@ -320,3 +320,43 @@ def test_push_and_pull_on_a_local_store_load_no_sqlalchemy(repo: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
     assert len(list((tmp_path / "remote").rglob("*"))) > 40  # the objects went out
+
+
+def test_a_folder_push_and_pull_write_two_halves_of_the_shards_on_two_threads(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Each of two threads takes the ids of half the shard folders: no folder is written by
+    both, every object arrives, and the progress adds up."""
+    import threading
+
+    from keel.data.context import open_data
+    from keel.data.lockfile import read_lock
+    from keel.data.transfer import _tree_order, fetch, push
+    from keel.objects.remote import FolderRemote
+
+    _dataset(repo, count=60)
+    ctx = open_data(repo)
+    versions = list(read_lock(repo).versions().values())
+    remote = FolderRemote("shared", str(tmp_path / "remote"), tmp_path / "remote")
+    trees = {oid for version in versions for oid in _tree_order(ctx, version)[1]}
+    writers: dict[str, set[str]] = {}
+    upload = remote.upload
+
+    def noted(oid: str, local: str | Path, size: int | None = None) -> None:
+        if oid not in trees:  # trees go after the files, children first, from one thread
+            writers.setdefault(oid[:2], set()).add(threading.current_thread().name)
+        upload(oid, local, size)
+
+    remote.upload = noted  # type: ignore[method-assign]
+    counted: list[int] = []
+    result = push(ctx, remote, versions, lambda total: counted.append)
+    assert result.transferred == len(remote.list_oids()) == sum(counted) > 60
+    assert len(set().union(*writers.values())) == 2
+    assert all(len(names) == 1 for names in writers.values())  # one writer per shard folder
+
+    store = repo / ".keel" / "objects"
+    os.rename(store, tmp_path / "old-store")
+    fetch(open_data(repo), remote, versions)
+    old = _tree_bytes(tmp_path / "old-store")
+    new = _tree_bytes(store)
+    assert len(new) == result.transferred and all(old[name] == data for name, data in new.items())

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import Conflict, IntegrityError, NotFound
+from keel.core.parallel import in_two_threads
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock, update_lock
 from keel.data.status import pick, recorded_files
@@ -160,8 +161,6 @@ def _write_files(
     halves: list[list[tuple[str, TreeEntry]]] = [[], []]
     for folder in sorted(groups):
         min(halves, key=len).extend(groups[folder])  # whole folders, balanced by file count
-    from concurrent.futures import ThreadPoolExecutor
-
     lock = threading.Lock()
 
     def locked(count: int) -> None:
@@ -169,8 +168,7 @@ def _write_files(
         with lock:
             progress(count)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(lambda half: write(half, locked if progress else None), halves)
+    first, second = in_two_threads(lambda half: write(half, locked if progress else None), *halves)
     return first + second
 
 

@@ -10,12 +10,14 @@ either after an interruption transfers what is still missing.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from keel.core.errors import IntegrityError, NotFound
+from keel.core.parallel import in_two_threads
 from keel.data.context import DataContext
 from keel.data.lockfile import TrackedPath
 from keel.objects.remote import FolderRemote, Remote
@@ -57,18 +59,40 @@ def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[dict[str, int],
 
 def _workers(ctx: DataContext, remote: Remote) -> int:
     """Network remotes wait on round trips: many transfers at once. A folder remote waits on
-    file creation, which parallel writers only slow down (measured on ext4): one at a time."""
-    return 1 if isinstance(remote, FolderRemote) else ctx.jobs
+    file creation: two writers, each with its own half of the shard folders (writers in one
+    folder take turns; in different folders they proceed in parallel on ext4)."""
+    return min(2, ctx.jobs) if isinstance(remote, FolderRemote) else ctx.jobs
 
 
-def _parallel(jobs: int, items: list[str], work: Callable[[str], int], progress: Progress | None) -> int:
+def _parallel(
+    jobs: int, items: list[str], work: Callable[[str], int], progress: Progress | None, by_shard: bool = False
+) -> int:
+    """Sum of ``work(item)`` over ``items`` on ``jobs`` threads; with ``by_shard``, two
+    threads each take the ids of half the shard folders."""
     total = 0
-    if jobs <= 1:
+    if jobs <= 1 or len(items) < 2:
         for item in items:
             total += work(item)
             if progress:
                 progress(1)
         return total
+    if by_shard:
+        halves = [[oid for oid in items if oid[0] < "8"], [oid for oid in items if oid[0] >= "8"]]
+        lock = threading.Lock()
+
+        def half(oids: list[str]) -> int:
+            done = 0
+            for index, oid in enumerate(oids, 1):
+                done += work(oid)
+                if progress and index % 64 == 0:
+                    with lock:
+                        progress(64)
+            if progress:
+                with lock:
+                    progress(len(oids) % 64)
+            return done
+
+        return sum(in_two_threads(half, *halves))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for size in pool.map(work, items):
             total += size
@@ -119,7 +143,8 @@ def push(
     tree_set = set(trees)
     todo_files = [oid for oid in todo if oid not in tree_set]
     todo_trees = [oid for oid in todo if oid in tree_set]
-    result.bytes = _parallel(_workers(ctx, remote), todo_files, send, progress)
+    folder = isinstance(remote, FolderRemote)
+    result.bytes = _parallel(_workers(ctx, remote), todo_files, send, progress, by_shard=folder)
     for oid in todo_trees:  # children before parents
         result.bytes += send(oid)
         if progress:
@@ -162,7 +187,13 @@ def fetch(
     todo = ctx.store.missing(wanted)
     result.present = len(wanted) - len(todo)
     progress = progress_start(len(todo)) if progress_start and todo else None
-    result.bytes = _parallel(_workers(ctx, remote), todo, lambda oid: _receive(ctx, remote, oid), progress)
+    result.bytes = _parallel(
+        _workers(ctx, remote),
+        todo,
+        lambda oid: _receive(ctx, remote, oid),
+        progress,
+        by_shard=isinstance(remote, FolderRemote),
+    )
     result.transferred = len(todo)
     return result
 

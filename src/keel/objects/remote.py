@@ -70,7 +70,7 @@ class FolderRemote:
     def __init__(self, name: str, url: str, base: Path, link: bool = False) -> None:
         self.name, self.url, self.base = name, url, base
         self.link = link
-        self._shards: set[str] = set()  # shard folders known to exist (uploads are serial)
+        self._shards: set[str] = set()  # shard folders known to exist
 
     def _path(self, oid: str) -> Path:
         shard, rest = _split(oid)

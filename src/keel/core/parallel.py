@@ -1,0 +1,38 @@
+"""Running two halves of a job at once: the caller's thread takes one, a new thread the other.
+
+For work that waits on the kernel (creating files in different folders), where two writers
+proceed in parallel. Unlike a thread pool, both halves always run on their own thread, even
+when one half would finish before the other is handed out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def in_two_threads(work: Callable[[T], R], first: T, second: T) -> tuple[R, R]:
+    """``(work(first), work(second))``, the second on a new thread; an exception in either
+    half is raised here (the first half's, when both fail), after both have ended."""
+    results: list[R] = []
+    errors: list[BaseException] = []
+
+    def run_second() -> None:
+        try:
+            results.append(work(second))
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run_second, name="keel-second-half", daemon=True)
+    thread.start()
+    try:
+        result = work(first)
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return result, results[0]
