@@ -1,5 +1,5 @@
-"""`keel run` and `keel data status` (bare or --json) answer without click, exactly as the
-click commands do."""
+"""`keel run`, `keel data status`, `keel data checkout` and `keel push` (bare or --json)
+answer without click, exactly as the click commands do."""
 
 from __future__ import annotations
 
@@ -47,6 +47,20 @@ def test_the_fast_commands_answer_as_the_click_commands(tmp_path: Path) -> None:
     restored = json.loads(run_keel("run", "--json", cwd=project).stdout)
     assert restored["stages"][0]["state"] == "restored"
     _same(("run", "--json"), project)
+    for args in (("data", "checkout"), ("data", "checkout", "--json")):
+        _same(args, project)  # the changed output holds content never stored: refused
+    (project / "data" / "processed" / "rows.csv").unlink()
+    fast = run_keel("data", "checkout", "--json", cwd=project)
+    (project / "data" / "processed" / "rows.csv").unlink()
+    full = run_keel("data", "checkout", "--json", cwd=project, env=FULL)
+    assert fast.returncode == full.returncode == 0 and fast.stdout == full.stdout
+    for args in (("push",), ("push", "--json")):
+        _same(args, project)  # no remote yet: the same error
+    assert run_keel("remote", "add", "shared", str(tmp_path / "remote"), cwd=project).returncode == 0
+    fast, full = run_keel("push", "--json", cwd=project), run_keel("push", "--json", cwd=project, env=FULL)
+    assert json.loads(fast.stdout)["transferred"] > 0 and json.loads(full.stdout)["transferred"] == 0
+    for args in (("push",), ("push", "--json")):
+        _same(args, project)  # everything already there
     (project / "keel.yaml").write_text("stages: [\n")
     for args in (("run",), ("run", "--json"), ("data", "status")):
         _same(args, project)  # a broken keel.yaml: the same error
@@ -56,7 +70,7 @@ def test_the_fast_commands_do_not_load_click(tmp_path: Path) -> None:
     project = make_pipeline_project(tmp_path / "proj")
     probe = (
         "import sys\nfrom keel.cli.entry import main\n"
-        "for args in (['run'], ['data', 'status']):\n"
+        "for args in (['run'], ['data', 'status'], ['data', 'checkout'], ['push']):\n"
         "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
         "print(' '.join(sorted(sys.modules)))"
     )

@@ -8,23 +8,13 @@ from typing import TYPE_CHECKING
 
 import click
 
+from keel.cli.data_sync import human_size
 from keel.cli.options import json_option
 from keel.cli.progress import progress_bars
 from keel.cli.render import console, emit_json, escape, new_table
 
 if TYPE_CHECKING:
     from keel.data.context import DataContext
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def _ctx() -> DataContext:
@@ -104,28 +94,9 @@ def checkout(
 ) -> None:
     """Make tracked paths hold the versions keel.lock records (at --rev), fetching missing
     objects from the remote. With --rev, keel.lock is updated to what was checked out."""
-    from keel.data.checkout import data_checkout
-    from keel.data.git_revs import lock_at
-    from keel.data.sync import fetch_if_missing
+    from keel.cli.data_sync import checkout_command
 
-    ctx = _ctx()
-    lock = lock_at(ctx.root, rev) if rev else None
-    with progress_bars(not as_json) as start:
-        fetch_if_missing(ctx, lock, list(paths) or None, remote_name, start)
-        results = data_checkout(
-            ctx,
-            list(paths) or None,
-            lock,
-            force,
-            progress_for=lambda path, total: start(f"checkout {path}", total),
-        )
-    if as_json:
-        emit_json([r.to_dict() for r in results])
-        return
-    for r in results:
-        click.echo(
-            f"{r.path}: {r.written:,} written, {r.removed:,} removed, {r.unchanged:,} unchanged ({r.method})"
-        )
+    checkout_command(paths, rev, force, remote_name, as_json)
 
 
 @data.command("unlock")
@@ -354,27 +325,9 @@ def push(paths: tuple[str, ...], remote_name: str | None, as_json: bool) -> None
     """Send the objects of tracked data (all, or PATHS) that the remote lacks, in parallel;
     without PATHS also every registered model package and run artifact, so teammates can
     load the models and read the runs. Safe to interrupt: rerun it to send the rest."""
-    from keel.data.references import shared_objects
-    from keel.data.remotes import connect
-    from keel.data.status import selected
-    from keel.data.transfer import push as push_objects
+    from keel.cli.data_sync import push_command
 
-    ctx = _ctx()
-    versions = selected(ctx, list(paths) or None)
-    if not paths:
-        versions = versions + shared_objects(ctx, local_only=True)
-    target = connect(ctx.workspace, remote_name)
-    with progress_bars(not as_json) as start:
-        result = push_objects(
-            ctx, target, versions, progress_start=lambda n: start(f"push → {target.name}", n)
-        )
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    click.echo(
-        f"Pushed {result.transferred:,} object(s) ({human_size(result.bytes)}) to {target.name}; "
-        f"{result.present:,} were already there."
-    )
+    push_command(paths, remote_name, as_json)
 
 
 @click.command()

@@ -1,9 +1,9 @@
 """The ``keel`` console script.
 
-The everyday invocations that must answer fastest — ``keel run`` and ``keel data status``,
-bare or with ``--json`` — are run here without loading click (about 30 ms, a third of a
-``keel run`` with nothing to do): they call the same code the click commands call, with the
-commands' defaults. Everything else, ``--help`` included, goes through the click group in
+The everyday invocations that must answer fastest — ``keel run``, ``keel data status``,
+``keel data checkout`` and ``keel push``, bare or with ``--json`` — are run here without
+loading click (about 30 ms, a third of a ``keel run`` with nothing to do): they call the same
+code the click commands call, with the commands' defaults. Everything else, ``--help`` included, goes through the click group in
 :mod:`keel.cli.main`. ``KEEL_CLI_FULL=1`` sends every invocation through click.
 
 Every error a user can cause ends as one line on stderr (JSON with ``--json``) and the exit
@@ -30,12 +30,28 @@ def _data_status(args: list[str]) -> None:
     status_command(as_json="--json" in args)
 
 
+def _data_checkout(args: list[str]) -> None:
+    from keel.cli.data_sync import checkout_command
+
+    checkout_command(as_json="--json" in args)
+
+
+def _push(args: list[str]) -> None:
+    from keel.cli.data_sync import push_command
+
+    push_command(as_json="--json" in args)
+
+
 #: Exact argument lists answered without click.
 FAST: dict[tuple[str, ...], Callable[[list[str]], None]] = {
     ("run",): _run,
     ("run", "--json"): _run,
     ("data", "status"): _data_status,
     ("data", "status", "--json"): _data_status,
+    ("data", "checkout"): _data_checkout,
+    ("data", "checkout", "--json"): _data_checkout,
+    ("push",): _push,
+    ("push", "--json"): _push,
 }
 
 

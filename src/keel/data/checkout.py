@@ -35,9 +35,15 @@ class CheckoutResult:
 
 def missing_objects(ctx: DataContext, tracked: TrackedPath) -> list[str]:
     """Objects a version needs that the local store lacks (its trees must be local)."""
+    if tracked.oid in ctx.local_versions:
+        return []
     if tracked.kind == "file":
-        return ctx.store.missing([tracked.oid])
-    return ctx.store.missing(entry.oid for entry in recorded_files(ctx, tracked).values())
+        lacking = ctx.store.missing([tracked.oid])
+    else:
+        lacking = ctx.store.missing(entry.oid for entry in recorded_files(ctx, tracked).values())
+    if not lacking:
+        ctx.local_versions.add(tracked.oid)
+    return lacking
 
 
 def checkout_path(
@@ -60,7 +66,7 @@ def checkout_path(
                 f"and checkout would overwrite them; record them with `keel data add {tracked.path}` "
                 "or pass --force to discard them."
             )
-    lacking = ctx.store.missing(e.oid for e in wanted.values())
+    lacking = missing_objects(ctx, tracked)
     if lacking:
         raise NotFound(
             f"{len(lacking)} object(s) of {tracked.path} are not in the local store; "

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.core.workspace import Workspace, open_workspace
 from keel.objects.object_store import ObjectStore
 from keel.objects.snapshot import fingerprint_of, folder_states
 from keel.objects.stat_cache import StatCache, StatKey
-from keel.objects.trees import Trees
+from keel.objects.trees import TreeEntry, Trees
 
 
 @dataclass
@@ -19,6 +19,11 @@ class DataContext:
     store: ObjectStore
     trees: Trees
     cache: StatCache
+    #: Versions (by id) every object of which this command found in the local store. A
+    #: command deletes no object it has found, so a checkout after a fetch need not look again.
+    local_versions: set[str] = field(default_factory=set)
+    #: The files of folder versions read so far (tree id → rel → entry; see recorded_files).
+    listings: dict[str, dict[str, TreeEntry]] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:

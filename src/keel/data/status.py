@@ -33,15 +33,20 @@ class PathStatus:
 
 
 def recorded_files(ctx: DataContext, tracked: TrackedPath) -> dict[str, TreeEntry]:
-    """The files a version holds (rel → entry; "" for a tracked file)."""
+    """The files a version holds (rel → entry; "" for a tracked file). Read once per command
+    (a version's listing never changes); callers must not change the mapping."""
     if tracked.kind == "file":
         return {"": TreeEntry(Path(tracked.path).name, "file", tracked.oid, tracked.size)}
+    known = ctx.listings.get(tracked.oid)
+    if known is not None:
+        return known
     if not ctx.store.exists(tracked.oid):
         raise NotFound(
             f"The listing of {tracked.path} ({tracked.oid[:12]}…) is not in the local store; "
             "run `keel pull` to fetch it."
         )
-    return dict(ctx.trees.walk_files(tracked.oid))
+    files = ctx.listings[tracked.oid] = dict(ctx.trees.walk_files(tracked.oid))
+    return files
 
 
 def selected(ctx: DataContext, user_paths: list[str] | None, cwd: Path | None = None) -> list[TrackedPath]:
