@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -318,3 +319,38 @@ def test_an_interrupted_pipeline_is_recorded_as_failed(tmp_path: Path) -> None:
     runs = {r["name"]: r["status"] for r in _runs(project, "attributes.kind != 'run'")}
     assert runs == {"pipeline": "failed", "wait": "failed"}
     assert not (project / "after.txt").exists()
+
+
+def test_dependents_start_while_a_stage_is_still_being_recorded(
+    pipeline_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a stage's outputs are stored, its dependents start; its run is ended and its
+    state written meanwhile — and is still written."""
+    import threading
+
+    from keel.core.workspace import open_workspace
+    from keel.data.lockfile import read_lock
+    from keel.pipeline.runner import PipelineRunner, run_pipeline
+
+    train_started = threading.Event()
+    record, execute = PipelineRunner._record, PipelineRunner._execute
+
+    def slow_record(self: PipelineRunner, stage: Any, *args: Any) -> None:
+        if stage.name == "prepare":  # fails the stage (and skips train) unless train starts
+            assert train_started.wait(15), "train did not start while prepare was recorded"
+        record(self, stage, *args)
+
+    def noted_execute(self: PipelineRunner, stage: Any, *args: Any) -> None:
+        if stage.name == "train":
+            train_started.set()
+        execute(self, stage, *args)
+
+    monkeypatch.setattr(PipelineRunner, "_record", slow_record)
+    monkeypatch.setattr(PipelineRunner, "_execute", noted_execute)
+    report = run_pipeline(open_workspace(pipeline_project))
+    assert {name: r.state for name, r in report.stages.items()} == {
+        "prepare": "ran",
+        "train": "ran",
+        "evaluate": "ran",
+    }
+    assert set(read_lock(pipeline_project).extra["stages"]) == {"prepare", "train", "evaluate"}

@@ -51,6 +51,13 @@ if TYPE_CHECKING:
     from keel.core.values import DatasetVersion
 
 DONE = ("unchanged", "restored", "ran")
+
+
+class _Released(Exception):
+    """Sent to the scheduler in place of an error: the stage's dependents may start."""
+
+
+_RELEASED = _Released()
 Listener = Callable[["StageReport"], None]
 
 
@@ -205,6 +212,8 @@ class PipelineRunner:
         #: stages evaluated before they were scheduled (their inputs do not change meanwhile)
         self._evaluated: dict[str, _Evaluation] = {}
         self._capturing = False
+        #: tells the scheduler a stage's dependents may start (set while scheduling)
+        self._release: Callable[[str], None] = lambda name: None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -374,7 +383,19 @@ class PipelineRunner:
 
         selected = set(order)
 
+        # A stage whose outputs are stored releases its dependents before its run is ended
+        # and its state recorded (see _execute): they start while it finishes.
+        released: set[str] = set()
+        self._release = lambda name: done.put((name, _RELEASED))
+
+        def done_with(u: str) -> bool:
+            state = reports[u].state
+            return state in DONE or (u in released and state not in ("failed", "skipped"))
+
         def finished(name: str, error: BaseException | None) -> None:
+            if error is _RELEASED:
+                released.add(name)
+                return
             running.discard(name)
             if error is not None:
                 reports[name].error = str(error)
@@ -393,7 +414,7 @@ class PipelineRunner:
                         pending.remove(name)
                         self._set(reports[name], "skipped", f"upstream {sorted(blocked)[0]} did not complete")
                         continue
-                    if len(running) < self.jobs and all(reports[u].state in DONE for u in upstream):
+                    if len(running) < self.jobs and all(done_with(u) for u in upstream):
                         pending.remove(name)
                         self._set(reports[name], "running")
                         running.add(name)
@@ -580,6 +601,9 @@ class PipelineRunner:
             if stopped is not None:
                 self._fail(run, report, outcome, stopped, "")
                 return
+            # The outputs are stored and checked: dependents may start while this stage's run
+            # is ended and its state written to keel.lock and the run cache.
+            self._release(stage.name)
             _end(run)
             self._record(stage, evaluation, outs, run.id)
             from keel.store.stage_cache_repo import remember
