@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -10,7 +11,7 @@ from keel.core.parallel import in_two_threads
 
 
 def test_each_half_runs_on_its_own_thread() -> None:
-    def work(items: list[int]) -> tuple[str, int]:
+    def work(items: list[int], stop: threading.Event) -> tuple[str, int]:
         return threading.current_thread().name, sum(items)
 
     (name_a, a), (name_b, b) = in_two_threads(work, [1, 2], [3, 4])
@@ -19,17 +20,24 @@ def test_each_half_runs_on_its_own_thread() -> None:
 
 
 @pytest.mark.parametrize("failing", ["first", "second"])
-def test_a_failing_half_is_raised_after_both_ended(failing: str) -> None:
-    ended: list[str] = []
+def test_a_failing_half_stops_the_other_and_is_raised(failing: str) -> None:
+    done: dict[str, int] = {}
 
-    def work(half: str) -> str:
-        try:
-            if half == failing:
+    def work(half: str, stop: threading.Event) -> int:
+        count = 0
+        for _ in range(1000):  # 10 s unless stopped
+            if stop.is_set():
+                break
+            if half == failing and count == 3:
                 raise ValueError(f"{half} half failed")
-            return half
-        finally:
-            ended.append(half)
+            time.sleep(0.01)
+            count += 1
+        done[half] = count
+        return count
 
+    started = time.monotonic()
     with pytest.raises(ValueError, match=f"{failing} half failed"):
         in_two_threads(work, "first", "second")
-    assert sorted(ended) == ["first", "second"]
+    assert time.monotonic() - started < 5
+    other = "second" if failing == "first" else "first"
+    assert done[other] < 100  # stopped soon after the failure, not at its end

@@ -324,30 +324,31 @@ def test_an_interrupted_pipeline_is_recorded_as_failed(tmp_path: Path) -> None:
 def test_dependents_start_while_a_stage_is_still_being_recorded(
     pipeline_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once a stage's outputs are stored, its dependents start; its run is ended and its
-    state written meanwhile — and is still written."""
+    """Once a stage's outputs are stored and its state written, its dependents start; its
+    run is ended and its execution added to the run cache meanwhile."""
     import threading
 
     from keel.core.workspace import open_workspace
     from keel.data.lockfile import read_lock
     from keel.pipeline.runner import PipelineRunner, run_pipeline
+    from keel.store import stage_cache_repo
 
     train_started = threading.Event()
-    record, execute = PipelineRunner._record, PipelineRunner._execute
+    execute, cached = PipelineRunner._execute, stage_cache_repo.remember
 
-    def slow_record(self: PipelineRunner, stage: Any, *args: Any) -> None:
-        if stage.name == "prepare":  # fails the stage (and skips train) unless train starts
-            assert train_started.wait(15), "train did not start while prepare was recorded"
-        record(self, stage, *args)
+    def slow_remember(db: Any, key: str, stage: str, *args: Any) -> None:
+        if stage == "prepare":  # fails the stage (and skips train) unless train starts
+            assert train_started.wait(15), "train did not start while prepare was remembered"
+        cached(db, key, stage, *args)
 
     def noted_execute(self: PipelineRunner, stage: Any, *args: Any) -> None:
         if stage.name == "train":
             train_started.set()
         execute(self, stage, *args)
 
-    monkeypatch.setattr(PipelineRunner, "_record", slow_record)
+    monkeypatch.setattr(stage_cache_repo, "remember", slow_remember)
     monkeypatch.setattr(PipelineRunner, "_execute", noted_execute)
-    report = run_pipeline(open_workspace(pipeline_project))
+    report = run_pipeline(open_workspace(pipeline_project), jobs=2)
     assert {name: r.state for name, r in report.stages.items()} == {
         "prepare": "ran",
         "train": "ran",

@@ -15,22 +15,29 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def in_two_threads(work: Callable[[T], R], first: T, second: T) -> tuple[R, R]:
-    """``(work(first), work(second))``, the second on a new thread; an exception in either
-    half is raised here (the first half's, when both fail), after both have ended."""
+def in_two_threads(work: Callable[[T, threading.Event], R], first: T, second: T) -> tuple[R, R]:
+    """``(work(first, stop), work(second, stop))``, the second on a new thread. ``stop`` is set
+    as soon as either half raises (or the caller is interrupted): ``work`` checks it between
+    items and returns early, so the other half does not go on for nothing. The exception is
+    raised here (the first half's, when both fail) once both halves have ended."""
+    stop = threading.Event()
     results: list[R] = []
     errors: list[BaseException] = []
 
     def run_second() -> None:
         try:
-            results.append(work(second))
+            results.append(work(second, stop))
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            stop.set()
             errors.append(exc)
 
     thread = threading.Thread(target=run_second, name="keel-second-half", daemon=True)
     thread.start()
     try:
-        result = work(first)
+        result = work(first, stop)
+    except BaseException:
+        stop.set()
+        raise
     finally:
         thread.join()
     if errors:

@@ -100,8 +100,8 @@ def checkout_path(
     written = _write_files(ctx, tracked, top, todo, current, method, progress)
     skip = len(tracked.path) + 1  # cache paths are "<tracked path>/<rel>"
     keys.update((path[skip:], key) for path, key, _ in written)
-    if progress:
-        progress(len(todo) % 256 + (len(wanted) - len(todo)))
+    if progress and len(wanted) > len(todo):
+        progress(len(wanted) - len(todo))  # the files already in place
     # Remember the stats of what was written, and the folder's fingerprint as it now is
     # (the files it held before, minus the removed ones, plus the written ones), so the
     # next status need not hash or even list them again.
@@ -128,10 +128,14 @@ def _write_files(
     """Write ``todo`` (rel → recorded entry) under ``top``; (cache path, stat key, oid) of each."""
     prefix = f"{tracked.path}/"
 
-    def write(part: list[tuple[str, TreeEntry]], report: Progress | None) -> list[tuple[str, StatKey, str]]:
+    def write(
+        part: list[tuple[str, TreeEntry]], report: Progress | None, stop: threading.Event | None = None
+    ) -> list[tuple[str, StatKey, str]]:
         # Paths are strings here: this loop runs once per file.
         written: list[tuple[str, StatKey, str]] = []
         for done, (rel, entry) in enumerate(part, 1):
+            if stop is not None and stop.is_set():  # the other half failed or was interrupted
+                break
             dest = f"{top}/{rel}"
             try:
                 st = materialize(
@@ -157,6 +161,8 @@ def _write_files(
             written.append((prefix + rel, (st.st_ino, st.st_mtime_ns, st.st_size), entry.oid))
             if report and done % 256 == 0:
                 report(256)
+        if report:
+            report(len(written) % 256)
         return written
 
     groups: dict[str, list[tuple[str, TreeEntry]]] = {}
@@ -174,7 +180,9 @@ def _write_files(
         with lock:
             progress(count)
 
-    first, second = in_two_threads(lambda half: write(half, locked if progress else None), *halves)
+    first, second = in_two_threads(
+        lambda half, stop: write(half, locked if progress else None, stop), *halves
+    )
     return first + second
 
 

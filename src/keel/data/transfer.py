@@ -80,9 +80,11 @@ def _parallel(
         halves = [[oid for oid in items if oid[0] < "8"], [oid for oid in items if oid[0] >= "8"]]
         lock = threading.Lock()
 
-        def half(oids: list[str]) -> int:
+        def half(oids: list[str], stop: threading.Event) -> int:
             done = 0
             for index, oid in enumerate(oids, 1):
+                if stop.is_set():  # the other half failed or was interrupted
+                    break
                 done += work(oid)
                 if progress and index % 64 == 0:
                     with lock:

@@ -107,7 +107,8 @@ def _name(fd: int, target: str) -> bool:
     # linkat(AT_FDCWD, "/proc/self/fd/N", root, target, AT_SYMLINK_FOLLOW): os.link passes
     # AT_SYMLINK_FOLLOW only with a folder descriptor, which an absolute target ignores.
     try:
-        absolute = target if target.startswith(os.sep) else os.path.abspath(target)
+        # Joined, not normalized: the kernel resolves ".." after symlinks, as a relative name would.
+        absolute = target if target.startswith(os.sep) else os.path.join(os.getcwd(), target)
         os.link(f"/proc/self/fd/{fd}", absolute, dst_dir_fd=_root_fd())
     except FileExistsError:
         return True
@@ -117,7 +118,7 @@ def _name(fd: int, target: str) -> bool:
             return False  # the target's folder is there: /proc is not
         if code in _CANNOT_NAME and code != errno.ENOENT:
             return False
-        raise
+        raise OSError(code, exc.strerror, target) from None  # the name, not /proc/self/fd/N
     return True
 
 

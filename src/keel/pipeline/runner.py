@@ -601,11 +601,11 @@ class PipelineRunner:
             if stopped is not None:
                 self._fail(run, report, outcome, stopped, "")
                 return
-            # The outputs are stored and checked: dependents may start while this stage's run
-            # is ended and its state written to keel.lock and the run cache.
+            self._record(stage, evaluation, outs, run.id)
+            # Outputs stored and checked, state in keel.lock: dependents may start while this
+            # stage's run is ended and its execution added to the run cache.
             self._release(stage.name)
             _end(run)
-            self._record(stage, evaluation, outs, run.id)
             from keel.store.stage_cache_repo import remember
 
             remember(

@@ -311,9 +311,9 @@ class ActiveRun:
         self._ended = True
         # Only keel.tracking.fluent puts runs on the active-run stack: if it is not loaded,
         # this run is not on it (and loading it would cost the command its entities).
-        fluent = sys.modules.get("keel.tracking.fluent")
-        if fluent is not None:
-            fluent._forget(self)
+        forget = getattr(sys.modules.get("keel.tracking.fluent"), "_forget", None)
+        if forget is not None:
+            forget(self)
         if self.owned:
             self._status = status
             self._writer.add(ends=[(self.id, status, time.time())])

@@ -28,6 +28,7 @@ _cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 _cache_lock = threading.Lock()
 #: Captures started by :func:`capture_soon`, by process and workspace: one each.
 _started: dict[tuple[Any, ...], threading.Thread] = {}
+_started_lock = threading.Lock()  # not _cache_lock: a capture holds that while it runs
 _UNTRACKED_LISTED = 100
 
 
@@ -85,7 +86,7 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
             pass
 
     key = (os.getpid(), workspace.root, workspace.objects_dir)
-    with _cache_lock:
+    with _started_lock:
         thread = _started.get(key)
         if thread is None:
             thread = _started[key] = threading.Thread(target=capture, name="keel-context", daemon=True)
@@ -201,7 +202,7 @@ def _python() -> dict[str, Any]:
     platform costs a command about 1.5 ms)."""
     name = sys.implementation.name
     return {
-        "version": sys.version.split()[0].rstrip("+"),
+        "version": sys.version.split()[0],
         "implementation": _IMPLEMENTATIONS.get(name, name),
         "executable": sys.executable,
     }
@@ -239,8 +240,12 @@ def _cpu_model() -> str | None:
 
 def _gpus() -> list[str]:
     """NVIDIA GPUs by name and driver (``nvidia-smi``), when there is one; else none."""
-    if sys.platform == "linux" and not os.path.exists("/proc/driver/nvidia"):
-        return []  # no NVIDIA driver loaded: no GPU nvidia-smi could list
+    if (
+        sys.platform == "linux"
+        and not os.path.exists("/proc/driver/nvidia")
+        and not os.path.exists("/dev/dxg")
+    ):
+        return []  # no NVIDIA driver loaded (nor WSL's GPU device): no GPU nvidia-smi could list
     import shutil
 
     if shutil.which("nvidia-smi") is None:
