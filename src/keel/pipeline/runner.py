@@ -569,54 +569,56 @@ class PipelineRunner:
                     dict(stage.env),
                 )
                 outcome = self.executor.run(job)
-                run.log_artifact(outcome.stdout, "stdout.log")
-                run.log_artifact(outcome.stderr, "stderr.log")
-                tail = outcome.stderr_tail()
+                self._conclude(stage, evaluation, report, run, outcome)
             finally:
                 _remove_folder(logs)
-            if not outcome.ok:
-                self._fail(run, report, outcome, f"exit code {outcome.returncode}", tail)
-                return
-            missing = [
-                out for out in stage.all_outs if out not in outcome.outputs and not (self.root / out).exists()
-            ]
-            if missing:
-                self._fail(run, report, outcome, f"it did not write {missing[0]}", tail)
-                return
-            outs = {
-                out: _tracked(outcome.outputs[out])
-                if out in outcome.outputs
-                else snapshot_path(self.data, out)
-                for out in stage.all_outs
-            }
-            if outcome.outputs:  # made elsewhere: bring them into the project
-                from keel.data.checkout import checkout_path
 
-                for dataset in outcome.outputs.values():
-                    self._fetch_missing([_tracked(dataset)])
-                    checkout_path(self.data, _tracked(dataset), force=True)
-            self._log_results(run, stage, outs, report)
-            run.set_tag("keel.exit_code", outcome.returncode)
-            stopped = self._run_checks(stage, run, report)
-            if stopped is not None:
-                self._fail(run, report, outcome, stopped, "")
-                return
-            self._record(stage, evaluation, outs, run.id)
-            # Outputs stored and checked, state in keel.lock: dependents may start while this
-            # stage's run is ended and its execution added to the run cache.
-            self._release(stage.name)
-            _end(run)
-            from keel.store.stage_cache_repo import remember
+    def _conclude(
+        self, stage: Stage, evaluation: _Evaluation, report: StageReport, run: Any, outcome: StageOutcome
+    ) -> None:
+        """Record how a stage's command went (its logs are still in place)."""
+        if not outcome.ok:
+            self._fail(run, report, outcome, f"exit code {outcome.returncode}")
+            return
+        missing = [
+            out for out in stage.all_outs if out not in outcome.outputs and not (self.root / out).exists()
+        ]
+        if missing:
+            self._fail(run, report, outcome, f"it did not write {missing[0]}")
+            return
+        outs = {
+            out: _tracked(outcome.outputs[out]) if out in outcome.outputs else snapshot_path(self.data, out)
+            for out in stage.all_outs
+        }
+        if outcome.outputs:  # made elsewhere: bring them into the project
+            from keel.data.checkout import checkout_path
 
-            remember(
-                self._session().db,
-                evaluation.key,
-                stage.name,
-                {p: v.to_dict() for p, v in outs.items()},
-                run.id,
-            )
-            report.duration = outcome.duration
-            self._set(report, "ran")
+            for dataset in outcome.outputs.values():
+                self._fetch_missing([_tracked(dataset)])
+                checkout_path(self.data, _tracked(dataset), force=True)
+        self._log_results(run, stage, outs, report)
+        run.set_tag("keel.exit_code", outcome.returncode)
+        stopped = self._run_checks(stage, run, report)
+        if stopped is not None:
+            self._fail(run, report, outcome, stopped, tail=False)
+            return
+        self._record(stage, evaluation, outs, run.id)
+        # Outputs stored and checked, state in keel.lock: dependents may start while this
+        # stage's logs are stored, its run ended and its execution added to the run cache.
+        self._release(stage.name)
+        _keep_logs(run, outcome)
+        _end(run)
+        from keel.store.stage_cache_repo import remember
+
+        remember(
+            self._session().db,
+            evaluation.key,
+            stage.name,
+            {p: v.to_dict() for p, v in outs.items()},
+            run.id,
+        )
+        report.duration = outcome.duration
+        self._set(report, "ran")
 
     def _run_checks(self, stage: Stage, run: Any, report: StageReport) -> str | None:
         """Run the stage's checks (recorded under its run); why the pipeline stops, or None."""
@@ -633,10 +635,14 @@ class PipelineRunner:
                 stopped = outcome.message()
         return stopped
 
-    def _fail(self, run: Any, report: StageReport, outcome: StageOutcome, why: str, tail: str) -> None:
+    def _fail(
+        self, run: Any, report: StageReport, outcome: StageOutcome, why: str, tail: bool = True
+    ) -> None:
+        """The stage failed (``tail``: show the end of its stderr)."""
+        _keep_logs(run, outcome)
         run.set_tag("keel.exit_code", outcome.returncode)
         _end(run, failed=True)
-        report.error = tail
+        report.error = outcome.stderr_tail() if tail else ""
         self._set(report, "failed", why)
 
     def _clear_outputs(self, stage: Stage) -> None:
@@ -693,6 +699,12 @@ def _end(run: Any, failed: bool = False) -> None:
     from keel.core.values import RunStatus
 
     run.end(RunStatus.FAILED.value if failed else RunStatus.FINISHED.value)
+
+
+def _keep_logs(run: Any, outcome: StageOutcome) -> None:
+    """Store the command's stdout and stderr as the run's artifacts."""
+    run.log_artifact(outcome.stdout, "stdout.log")
+    run.log_artifact(outcome.stderr, "stderr.log")
 
 
 def _remove_folder(folder: Path) -> None:

@@ -70,8 +70,9 @@ def context_json(
 
 def capture_soon(workspace: Workspace) -> threading.Thread:
     """Start capturing the context of the runs about to open in ``workspace`` on a thread, so
-    that its git calls and package scan overlap the caller's other start-up work (opening the
-    metadata store). The first run to open waits for it and every run shares it. Returns the
+    that its git calls and package scan overlap the caller's other start-up work; the thread
+    then opens the metadata store the runs are written to. The first run to open waits for
+    the capture and every run shares it. Returns the
     thread (to wait for it, as tests do); a second call for the same workspace returns the
     first call's thread."""
     from keel.objects.object_store import ObjectStore
@@ -82,7 +83,11 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
     def capture() -> None:
         try:
             capture_context(workspace.root, workspace.settings, objects)
-        except Exception:  # noqa: BLE001 - the run's own capture tries again and reports it
+            # Then open the metadata store the runs go to (its connection, its schema check).
+            from keel.tracking.session import session_for_workspace
+
+            session_for_workspace(workspace).db.ensure_schema()
+        except Exception:  # noqa: BLE001 - the runs' own capture and writes try again and report it
             pass
 
     key = (os.getpid(), workspace.root, workspace.objects_dir)
