@@ -173,10 +173,11 @@ def load_yaml_mapping(path: Path) -> YamlDocument:
 def _parse_mapping(path: Path, text: str) -> YamlDocument:
     import yaml  # lazy: keeps `import keel` fast
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)
+        # One parse for both the data and the key lines (what yaml.compose and yaml.load do).
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -187,6 +188,8 @@ def _parse_mapping(path: Path, text: str) -> YamlDocument:
         ):
             hint = 'quote values holding ${…} inside [ ] or { }, e.g. outs: ["out-${item}.txt"]'
         raise ConfigError(f"{path.name}{line}: not valid YAML ({problem}); {hint}.") from None
+    finally:
+        loader.dispose()
     if data is None:
         return YamlDocument(path, {}, {})
     if not isinstance(data, dict):
