@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from keel.core.parallel import in_two_threads
+from keel.core.parallel import in_two_threads, thread_safe
 
 
 def test_each_half_runs_on_its_own_thread() -> None:
@@ -41,3 +41,16 @@ def test_a_failing_half_stops_the_other_and_is_raised(failing: str) -> None:
     assert time.monotonic() - started < 5
     other = "second" if failing == "first" else "first"
     assert done[other] < 100  # stopped soon after the failure, not at its end
+
+
+def test_a_thread_safe_callback_adds_up_across_both_halves() -> None:
+    counted: list[int] = []
+    report = thread_safe(counted.append)
+
+    def work(items: range, stop: threading.Event) -> int:
+        for _ in items:
+            report(1)
+        return len(items)
+
+    assert in_two_threads(work, range(5000), range(3000)) == (5000, 3000)
+    assert len(counted) == 8000

@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from keel.cli.data_sync import human_size
 from keel.cli.options import json_option
 from keel.cli.progress import progress_bars
-from keel.cli.render import console, emit_json, escape, new_table
+from keel.cli.render import console, emit_json, escape, human_size, new_table
 
 if TYPE_CHECKING:
     from keel.data.context import DataContext

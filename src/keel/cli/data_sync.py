@@ -5,18 +5,7 @@ and the click commands of :mod:`keel.cli.data_cmds` with any other options."""
 from __future__ import annotations
 
 from keel.cli.progress import progress_bars
-from keel.cli.render import echo, emit_json
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+from keel.cli.render import echo, emit_json, human_size
 
 
 def checkout_command(

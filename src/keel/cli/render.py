@@ -262,6 +262,18 @@ def short_id(run_id: str | None) -> str:
     return run_id[:8] if run_id else ""
 
 
+def human_size(size: int | None) -> str:
+    """A byte count as people read it: 512 B, 1.5 KiB, 2.0 GiB."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
 def fmt_time(moment: datetime | None) -> str:
     if moment is None:
         return ""

@@ -15,6 +15,17 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def thread_safe(callback: Callable[[T], None]) -> Callable[[T], None]:
+    """``callback`` (a progress bar's advance, say) callable from both halves at once."""
+    lock = threading.Lock()
+
+    def locked(value: T) -> None:
+        with lock:
+            callback(value)
+
+    return locked
+
+
 def in_two_threads(work: Callable[[T, threading.Event], R], first: T, second: T) -> tuple[R, R]:
     """``(work(first, stop), work(second, stop))``, the second on a new thread. ``stop`` is set
     as soon as either half raises (or the caller is interrupted): ``work`` checks it between

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from keel.core.errors import Conflict, IntegrityError, NotFound
-from keel.core.parallel import in_two_threads
+from keel.core.parallel import in_two_threads, thread_safe
 from keel.data.context import DataContext
 from keel.data.lockfile import LockFile, TrackedPath, read_lock, update_lock
 from keel.data.status import pick, recorded_files
@@ -173,16 +173,8 @@ def _write_files(
     halves: list[list[tuple[str, TreeEntry]]] = [[], []]
     for folder in sorted(groups):
         min(halves, key=len).extend(groups[folder])  # whole folders, balanced by file count
-    lock = threading.Lock()
-
-    def locked(count: int) -> None:
-        assert progress is not None
-        with lock:
-            progress(count)
-
-    first, second = in_two_threads(
-        lambda half, stop: write(half, locked if progress else None, stop), *halves
-    )
+    report = thread_safe(progress) if progress else None
+    first, second = in_two_threads(lambda half, stop: write(half, report, stop), *halves)
     return first + second
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keel.core.errors import IntegrityError, NotFound
-from keel.core.parallel import in_two_threads
+from keel.core.parallel import in_two_threads, thread_safe
 from keel.data.context import DataContext
 from keel.data.lockfile import TrackedPath
 from keel.objects.remote import FolderRemote, Remote
@@ -57,28 +57,24 @@ def _tree_order(ctx: DataContext, tracked: TrackedPath) -> tuple[dict[str, int],
     return files, trees
 
 
-def _workers(ctx: DataContext, remote: Remote) -> int:
-    """Network remotes wait on round trips: many transfers at once. A folder remote waits on
-    file creation: two writers, each with its own half of the shard folders (writers in one
-    folder take turns; in different folders they proceed in parallel on ext4)."""
-    return min(2, ctx.jobs) if isinstance(remote, FolderRemote) else ctx.jobs
-
-
 def _parallel(
-    jobs: int, items: list[str], work: Callable[[str], int], progress: Progress | None, by_shard: bool = False
+    ctx: DataContext, remote: Remote, items: list[str], work: Callable[[str], int], progress: Progress | None
 ) -> int:
-    """Sum of ``work(item)`` over ``items`` on ``jobs`` threads; with ``by_shard``, two
-    threads each take the ids of half the shard folders."""
-    total = 0
+    """Sum of ``work(item)`` over ``items``, transferred with ``remote`` in parallel. Network
+    remotes wait on round trips: ``jobs`` transfers at once. A folder remote waits on file
+    creation: two threads, each taking the ids of half the shard folders (writers in one
+    folder take turns; in different folders they proceed in parallel on ext4)."""
+    jobs = ctx.jobs
     if jobs <= 1 or len(items) < 2:
+        total = 0
         for item in items:
             total += work(item)
             if progress:
                 progress(1)
         return total
-    if by_shard:
+    if isinstance(remote, FolderRemote):
         halves = [[oid for oid in items if oid[0] < "8"], [oid for oid in items if oid[0] >= "8"]]
-        lock = threading.Lock()
+        report = thread_safe(progress) if progress else None
 
         def half(oids: list[str], stop: threading.Event) -> int:
             done = 0
@@ -86,15 +82,14 @@ def _parallel(
                 if stop.is_set():  # the other half failed or was interrupted
                     break
                 done += work(oid)
-                if progress and index % 64 == 0:
-                    with lock:
-                        progress(64)
-            if progress:
-                with lock:
-                    progress(len(oids) % 64)
+                if report and index % 64 == 0:
+                    report(64)
+            if report:
+                report(len(oids) % 64)
             return done
 
         return sum(in_two_threads(half, *halves))
+    total = 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for size in pool.map(work, items):
             total += size
@@ -145,8 +140,7 @@ def push(
     tree_set = set(trees)
     todo_files = [oid for oid in todo if oid not in tree_set]
     todo_trees = [oid for oid in todo if oid in tree_set]
-    folder = isinstance(remote, FolderRemote)
-    result.bytes = _parallel(_workers(ctx, remote), todo_files, send, progress, by_shard=folder)
+    result.bytes = _parallel(ctx, remote, todo_files, send, progress)
     for oid in todo_trees:  # children before parents
         result.bytes += send(oid)
         if progress:
@@ -189,13 +183,7 @@ def fetch(
     todo = ctx.store.missing(wanted)
     result.present = len(wanted) - len(todo)
     progress = progress_start(len(todo)) if progress_start and todo else None
-    result.bytes = _parallel(
-        _workers(ctx, remote),
-        todo,
-        lambda oid: _receive(ctx, remote, oid),
-        progress,
-        by_shard=isinstance(remote, FolderRemote),
-    )
+    result.bytes = _parallel(ctx, remote, todo, lambda oid: _receive(ctx, remote, oid), progress)
     result.transferred = len(todo)
     return result
 

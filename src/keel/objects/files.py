@@ -3,8 +3,9 @@
 :func:`publish` creates a file atomically under its final name, never replacing one that
 exists: a reader never sees a partial file, and the first writer of a name wins. Where the
 system allows (Linux, most local filesystems) the content is written to an unnamed file
-(``O_TMPFILE``) that is then given its name (``linkat``, through :func:`os.link`): one directory change instead of a
-temporary name plus a rename, and nothing left behind by a crash. Elsewhere it is written
+(``O_TMPFILE``) that is then given its name (``linkat``, through :func:`os.link`): one
+directory change instead of a temporary name plus a rename, and nothing left behind by a
+crash. Elsewhere it is written
 under a temporary name (starting with ``.tmp-``) and moved into place with a no-replace
 rename (``renameat2``; ``link`` + ``unlink`` where that is missing).
 

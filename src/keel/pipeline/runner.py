@@ -58,6 +58,7 @@ class _Released(Exception):
 
 
 _RELEASED = _Released()
+
 Listener = Callable[["StageReport"], None]
 
 
@@ -211,7 +212,6 @@ class PipelineRunner:
         self._recorded: dict[str, Any] = {}
         #: stages evaluated before they were scheduled (their inputs do not change meanwhile)
         self._evaluated: dict[str, _Evaluation] = {}
-        self._capturing = False
         #: tells the scheduler a stage's dependents may start (set while scheduling)
         self._release: Callable[[str], None] = lambda name: None
 
@@ -383,8 +383,9 @@ class PipelineRunner:
 
         selected = set(order)
 
-        # A stage whose outputs are stored releases its dependents before its run is ended
-        # and its state recorded (see _execute): they start while it finishes.
+        # A stage whose outputs are stored and checked and whose state is in keel.lock
+        # releases its dependents before it ends its run (see _conclude): they start while
+        # it finishes.
         released: set[str] = set()
         self._release = lambda name: done.put((name, _RELEASED))
 
@@ -457,11 +458,7 @@ class PipelineRunner:
 
     def _will_record(self) -> None:
         """A stage will run or be restored: capture the runs' context while the metadata
-        store opens (once per pipeline)."""
-        with self._lock:
-            if self._capturing:
-                return
-            self._capturing = True
+        store opens (once per workspace and process: capture_soon starts it once)."""
         from keel.tracking.context import capture_soon
 
         capture_soon(self.workspace)

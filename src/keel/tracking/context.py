@@ -72,31 +72,31 @@ def capture_soon(workspace: Workspace) -> threading.Thread:
     """Start capturing the context of the runs about to open in ``workspace`` on a thread, so
     that its git calls and package scan overlap the caller's other start-up work; the thread
     then opens the metadata store the runs are written to. The first run to open waits for
-    the capture and every run shares it. Returns the
-    thread (to wait for it, as tests do); a second call for the same workspace returns the
-    first call's thread."""
-    from keel.objects.object_store import ObjectStore
-
-    # The store and key the runs' own capture uses (see keel.tracking.recorder).
-    objects = ObjectStore(workspace.objects_dir)
-
-    def capture() -> None:
-        try:
-            capture_context(workspace.root, workspace.settings, objects)
-            # Then open the metadata store the runs go to (its connection, its schema check).
-            from keel.tracking.session import session_for_workspace
-
-            session_for_workspace(workspace).db.ensure_schema()
-        except Exception:  # noqa: BLE001 - the runs' own capture and writes try again and report it
-            pass
-
+    the capture and every run shares it. Returns the thread (to wait for it, as tests do); a
+    second call for the same workspace returns the first call's thread."""
     key = (os.getpid(), workspace.root, workspace.objects_dir)
     with _started_lock:
         thread = _started.get(key)
         if thread is None:
-            thread = _started[key] = threading.Thread(target=capture, name="keel-context", daemon=True)
+            thread = _started[key] = threading.Thread(
+                target=_capture_ahead, args=(workspace,), name="keel-context", daemon=True
+            )
             thread.start()
     return thread
+
+
+def _capture_ahead(workspace: Workspace) -> None:
+    """:func:`capture_soon`'s thread: the context, then the metadata store opened."""
+    from keel.objects.object_store import ObjectStore
+
+    try:
+        # The store and key the runs' own capture uses (see keel.tracking.recorder).
+        capture_context(workspace.root, workspace.settings, ObjectStore(workspace.objects_dir))
+        from keel.tracking.session import session_for_workspace
+
+        session_for_workspace(workspace).db.ensure_schema()
+    except Exception:  # noqa: BLE001 - the runs' own capture and writes try again and report it
+        pass
 
 
 def capture_context(
