@@ -111,3 +111,38 @@ def test_missing_in_a_store_much_larger_than_the_ids_asked_about(tmp_path: Path)
     for i in range(200):  # the first shard listed is crowded: the rest are checked by stat
         (first_shard / f"{i:062x}").write_bytes(b"")
     assert store.missing(absent + present) == absent
+
+
+def test_objects_written_into_a_new_shard_keep_the_first_copy(tmp_path: Path) -> None:
+    # A shard this store made holds only what was written since: new objects go there
+    # without a look first, and naming refuses a second copy of one.
+    store = ObjectStore(tmp_path / "objects")
+    sources = [tmp_path / "a.bin", tmp_path / "b.bin"]
+    for source in sources:
+        source.write_bytes(b"same bytes")
+    oid, _ = store.put_file(sources[0])
+    inode = store.path(oid).stat().st_ino
+    assert store.put_file(sources[1])[0] == oid
+    assert store.path(oid).stat().st_ino == inode
+    assert [p.name for p in store.path(oid).parent.iterdir()] == [oid[2:]]
+    # Another store on the same folder did not make the shard: it looks first.
+    other = ObjectStore(tmp_path / "objects")
+    assert other.put_file(sources[1])[0] == oid
+    assert store.path(oid).stat().st_ino == inode and store.read_bytes(oid) == b"same bytes"
+
+
+def test_a_forked_child_stores_objects_after_closing_what_it_inherited(tmp_path: Path) -> None:
+    store = ObjectStore(tmp_path / "objects")
+    store.put_bytes(b"parent")  # the parent has opened what naming unnamed files needs
+    pid = os.fork()
+    if pid == 0:  # the child: close every inherited descriptor, then store
+        code = 1
+        try:
+            os.closerange(3, 65536)
+            child = ObjectStore(tmp_path / "objects")
+            code = 0 if child.read_bytes(child.put_bytes(b"child")) == b"child" else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.read_bytes(blake3(b"child").hexdigest()) == b"child"

@@ -12,6 +12,7 @@ code of its :class:`~keel.core.errors.KeelError` class — never a traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -58,6 +59,9 @@ FAST: dict[tuple[str, ...], Callable[[list[str]], None]] = {
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``keel`` console script (``argv``: for tests, which run it in
     their own process)."""
+    # A command lives for moments, and its imports make tens of thousands of objects that
+    # are not garbage: a young-generation collection every 700 of them cost `keel run` ~3 ms.
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         fast = None if _full_cli() else FAST.get(tuple(args))
@@ -72,8 +76,6 @@ def main(argv: list[str] | None = None) -> None:
             # The process ends here: spare the interpreter's last garbage collection over
             # every object the command made (about 15 ms of a `keel run`). Exit handlers
             # still run, and objects are still freed as their last reference goes.
-            import gc
-
             gc.freeze()
 
 

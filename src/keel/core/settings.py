@@ -12,8 +12,7 @@ The configuration reference (``docs/configuration.md``) documents every entry of
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.core.errors import ConfigError
 
@@ -22,8 +21,7 @@ TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 _FALSE = {"0", "false", "no", "off"}
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """One entry of the registry."""
 
     name: str
@@ -233,8 +231,7 @@ SETTINGS: tuple[Setting, ...] = (
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Resolved settings: a value and the source it came from, for each registry entry."""
 
     values: Mapping[str, Any]

@@ -5,10 +5,9 @@ classes cost a command several milliseconds to create and which recording never 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class RunStatus(StrEnum):
@@ -36,8 +35,7 @@ def to_datetime(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
-@dataclass(frozen=True)
-class DatasetVersion:
+class DatasetVersion(NamedTuple):
     """A version of tracked data: a file or folder as keel.lock recorded it (at ``rev``)."""
 
     path: str

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from keel.core.errors import ConfigError, NotFound
 from keel.core.settings import Settings
@@ -23,13 +23,12 @@ PROJECT_FORMAT = 1
 KNOWN_SECTIONS = ("version", "project", "settings", "remotes", "stages", "monitors")
 
 
-@dataclass(frozen=True)
-class Workspace:
+class Workspace(NamedTuple):
     """A project root with its settings; pass it explicitly to whatever needs it."""
 
     root: Path
     settings: Settings
-    config: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = MappingProxyType({})
 
     @property
     def state_dir(self) -> Path:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.core.errors import ConfigError
 
@@ -33,8 +32,7 @@ class YamlSyntaxError(ValueError):
         self.line = line
 
 
-@dataclass(frozen=True)
-class YamlDocument:
+class YamlDocument(NamedTuple):
     """A parsed YAML mapping plus the 1-based line of every key path in it."""
 
     path: Path

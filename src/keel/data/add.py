@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.core.errors import InvalidInput
 from keel.data.context import DataContext
@@ -16,8 +15,7 @@ from keel.objects.snapshot import Progress, build_tree, identify, scan
 GITIGNORE_HEADER = "# Data tracked by Keel (versions in keel.lock)"
 
 
-@dataclass(frozen=True)
-class AddResult:
+class AddResult(NamedTuple):
     tracked: TrackedPath
     previous: str | None  # the object id keel.lock held before, if any
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from keel.core.workspace import Workspace, open_workspace
@@ -13,17 +12,19 @@ from keel.objects.stat_cache import StatCache, StatKey
 from keel.objects.trees import TreeEntry, Trees
 
 
-@dataclass
 class DataContext:
-    workspace: Workspace
-    store: ObjectStore
-    trees: Trees
-    cache: StatCache
-    #: Versions (by id) every object of which this command found in the local store. A
-    #: command deletes no object it has found, so a checkout after a fetch need not look again.
-    local_versions: set[str] = field(default_factory=set)
-    #: The files of folder versions read so far (tree id → rel → entry; see recorded_files).
-    listings: dict[str, dict[str, TreeEntry]] = field(default_factory=dict)
+    __slots__ = ("cache", "listings", "local_versions", "store", "trees", "workspace")
+
+    def __init__(self, workspace: Workspace, store: ObjectStore, trees: Trees, cache: StatCache) -> None:
+        self.workspace = workspace
+        self.store = store
+        self.trees = trees
+        self.cache = cache
+        #: Versions (by id) every object of which this command found in the local store. A
+        #: command deletes no object it has found, so a checkout after a fetch need not look again.
+        self.local_versions: set[str] = set()
+        #: The files of folder versions read so far (tree id → rel → entry; see recorded_files).
+        self.listings: dict[str, dict[str, TreeEntry]] = {}
 
     @property
     def root(self) -> Path:

@@ -21,9 +21,8 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.core.errors import ConfigError
 from keel.core.yaml_file import YamlSyntaxError, keep_parsed, safe_dump, safe_load
@@ -32,8 +31,7 @@ LOCK_FILE = "keel.lock"
 LOCK_FORMAT = 1
 
 
-@dataclass(frozen=True)
-class TrackedPath:
+class TrackedPath(NamedTuple):
     path: str  # relative to the project root, "/" separators
     oid: str
     kind: str  # "file" or "dir"
@@ -52,10 +50,12 @@ class TrackedPath:
         )
 
 
-@dataclass
 class LockFile:
-    data: dict[str, TrackedPath]
-    extra: dict[str, Any]  # other sections (pipeline stages) kept as they are
+    __slots__ = ("data", "extra")
+
+    def __init__(self, data: dict[str, TrackedPath], extra: dict[str, Any]) -> None:
+        self.data = data
+        self.extra = extra  # other sections (pipeline stages) kept as they are
 
     def versions(self) -> dict[str, TrackedPath]:
         """Every recorded version: tracked data and pipeline stage outputs, by path."""

@@ -53,15 +53,16 @@ def _errno() -> int:
     return ctypes.get_errno()
 
 
-def publish(target: str, write: Callable[[int], None], mode: int = 0o444) -> None:
-    """Create ``target`` with what ``write(fd)`` writes, atomically and without replacing an
-    existing ``target`` (then the new bytes are dropped: the first writer wins). If ``write``
-    raises, nothing is left behind. The folder of ``target`` must exist."""
-    folder = os.path.dirname(target) or "."
+def publish(target: str, content: bytes | Callable[[int], None], mode: int = 0o444, folder: str = "") -> None:
+    """Create ``target`` with ``content`` (bytes, or what ``content(fd)`` writes), atomically
+    and without replacing an existing ``target`` (then the new bytes are dropped: the first
+    writer wins). If writing raises, nothing is left behind. The folder of ``target`` (which
+    a caller that knows it passes as ``folder``) must exist."""
+    folder = folder or os.path.dirname(target) or "."
     fd = _open_unnamed(folder, mode)
     if fd is not None:
         try:
-            write(fd)
+            _write(fd, content)
             named = _name(fd, target)
         finally:
             os.close(fd)
@@ -72,7 +73,7 @@ def publish(target: str, write: Callable[[int], None], mode: int = 0o444) -> Non
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
-            write(fd)
+            _write(fd, content)
         finally:
             os.close(fd)
         commit(tmp, target)
@@ -81,19 +82,28 @@ def publish(target: str, write: Callable[[int], None], mode: int = 0o444) -> Non
         raise
 
 
+def _write(fd: int, content: bytes | Callable[[int], None]) -> None:
+    if isinstance(content, bytes):
+        write_all(fd, content)
+    else:
+        content(fd)
+
+
+#: Whether this system has unnamed files (``O_TMPFILE``) and can name them (``linkat``).
+_UNNAMED = hasattr(os, "O_TMPFILE") and os.link in os.supports_dir_fd
+_O_UNNAMED = getattr(os, "O_TMPFILE", 0) | os.O_WRONLY
+
+
 def _open_unnamed(folder: str, mode: int) -> int | None:
     """An unnamed file in ``folder`` open for writing, or None where that is impossible."""
-    if not hasattr(os, "O_TMPFILE") or os.link not in os.supports_dir_fd or _root_fd() is None:
-        return None
-    parent = os.path.dirname(folder)
-    if parent in _no_unnamed:
+    if not _UNNAMED or (_no_unnamed and os.path.dirname(folder) in _no_unnamed) or _root_fd() is None:
         return None
     try:
-        return os.open(folder, os.O_TMPFILE | os.O_WRONLY, mode)
+        return os.open(folder, _O_UNNAMED, mode)
     except OSError as exc:
         if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
             raise
-        _no_unnamed.add(parent)  # this filesystem or kernel cannot: temporary names instead
+        _no_unnamed.add(os.path.dirname(folder))  # this filesystem or kernel cannot: temporary names instead
         return None
 
 
@@ -123,18 +133,19 @@ def _name(fd: int, target: str) -> bool:
     return True
 
 
-_root_fds: dict[int, int | None] = {}
+_root: list[int | None] = []  # [a descriptor of "/"] once opened
 
 
 def _root_fd() -> int | None:
-    """A descriptor of ``/`` (opened once per process), or None where it cannot be opened."""
-    pid = os.getpid()
-    if pid not in _root_fds:
+    """A descriptor of ``/`` (opened once), or None where it cannot be opened. It only makes
+    :func:`os.link` pass ``AT_SYMLINK_FOLLOW``: the kernel ignores it for an absolute target,
+    so a forked child that closed it still names files."""
+    if not _root:
         try:
-            _root_fds[pid] = os.open("/", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            _root.append(os.open("/", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)))
         except OSError:
-            _root_fds[pid] = None
-    return _root_fds[pid]
+            _root.append(None)
+    return _root[0]
 
 
 def commit(tmp: str | Path, target: str | Path, mode: int | None = None) -> None:
@@ -178,9 +189,11 @@ def unlink_quietly(path: str | Path) -> None:
 
 
 def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+    written = os.write(fd, data)  # all of it, nearly always
+    if written < len(data):
+        view = memoryview(data)[written:]
+        while view:
+            view = view[os.write(fd, view) :]
 
 
 def copy_into(source: str | Path, fd: int, size: int | None = None) -> None:

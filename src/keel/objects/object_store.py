@@ -32,7 +32,6 @@ from keel.objects.files import (
     publish,
     read_unchanged,
     unlink_quietly,
-    write_all,
 )
 
 #: From this many ids, :meth:`ObjectStore.missing` lists shard folders instead of stat-ing.
@@ -47,6 +46,9 @@ class ObjectStore:
         self.root = root
         self._prefix = str(root) + os.sep
         self._shards: set[str] = set()
+        #: Shard folders this object made: they hold only objects written since, so a new
+        #: object is written there without looking for it first (naming it refuses a duplicate).
+        self._fresh: set[str] = set()
         self._shard_lock = threading.Lock()
 
     def path(self, oid: str) -> Path:
@@ -125,13 +127,14 @@ class ObjectStore:
         else:
             oid = hash_file(Path(source))
             check_unchanged(source, before)
-        target = self.location(oid)
-        if os.path.isfile(target):
+        folder = self._shard(oid)
+        target = folder + oid[2:]
+        if oid[:2] not in self._fresh and os.path.isfile(target):
             return oid, before.st_size
         if link and self._link_in(source, oid, before):
             return oid, before.st_size
         if data is not None:
-            self._write_new(oid, data)
+            publish(target, data, _READ_ONLY, folder)
             return oid, len(data)
 
         def copy(fd: int) -> None:
@@ -139,8 +142,7 @@ class ObjectStore:
                 copy_fds(src.fileno(), fd)
             check_unchanged(source, before)  # changed while copied: not this object
 
-        self._shard(oid)
-        publish(target, copy, _READ_ONLY)
+        publish(target, copy, _READ_ONLY, folder)
         return oid, before.st_size
 
     def _link_in(self, source: str | Path, oid: str, before: os.stat_result) -> bool:
@@ -241,14 +243,23 @@ class ObjectStore:
         shard = oid[:2]
         folder = f"{self._prefix}{shard}{os.sep}"
         if shard not in self._shards:
-            os.makedirs(folder, exist_ok=True)
+            try:
+                os.mkdir(folder)
+                made = True
+            except FileExistsError:
+                made = False
+            except FileNotFoundError:  # no store yet
+                os.makedirs(folder, exist_ok=True)
+                made = True
             with self._shard_lock:
                 self._shards.add(shard)
+                if made:
+                    self._fresh.add(shard)
         return folder
 
     def _write_new(self, oid: str, data: bytes) -> None:
-        self._shard(oid)
-        publish(self.location(oid), lambda fd: write_all(fd, data), _READ_ONLY)
+        folder = self._shard(oid)
+        publish(folder + oid[2:], data, _READ_ONLY, folder)
 
     def _missing(self, oid: str) -> NotFound:
         return NotFound(f"Object {oid[:12]}… is not in {self.root}; it may be on a remote (keel pull).")

@@ -12,7 +12,6 @@ import gc
 import os
 import stat as stat_module
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -37,8 +36,7 @@ class ScannedFile(NamedTuple):
     stat: os.stat_result
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     kind: str  # "file" or "dir"
     files: list[ScannedFile]
 

@@ -15,16 +15,15 @@ import errno
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from keel.core.values import DatasetVersion
 
 
-@dataclass(frozen=True)
-class StageJob:
+class StageJob(NamedTuple):
     """What an executor needs to run one stage."""
 
     stage: str
@@ -35,17 +34,26 @@ class StageJob:
     outs: tuple[str, ...]  # project-relative outputs to bring back
     logs: Path  # a folder for stdout.log / stderr.log
     #: the stage's own ``env:`` (also in ``env``): what a remote executor must forward
-    declared_env: Mapping[str, str] = field(default_factory=dict)
+    declared_env: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass
 class StageOutcome:
-    returncode: int
-    duration: float
-    stdout: Path
-    stderr: Path
-    #: outputs already stored (remote executors): path → version
-    outputs: dict[str, DatasetVersion] = field(default_factory=dict)
+    __slots__ = ("duration", "outputs", "returncode", "stderr", "stdout")
+
+    def __init__(
+        self,
+        returncode: int,
+        duration: float,
+        stdout: Path,
+        stderr: Path,
+        outputs: dict[str, DatasetVersion] | None = None,
+    ) -> None:
+        self.returncode = returncode
+        self.duration = duration
+        self.stdout = stdout
+        self.stderr = stderr
+        #: outputs already stored (remote executors): path → version
+        self.outputs = outputs if outputs is not None else {}
 
     @property
     def ok(self) -> bool:

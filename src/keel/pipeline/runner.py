@@ -29,9 +29,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keel.core.errors import Conflict, KeelError, NotFound
 from keel.core.hashing import hash_bytes
@@ -62,17 +61,25 @@ _RELEASED = _Released()
 Listener = Callable[["StageReport"], None]
 
 
-@dataclass
 class StageReport:
-    name: str
-    state: str = "pending"  # pending, running, unchanged, restored, ran, failed, skipped, would run
-    reason: str = ""
-    duration: float | None = None
-    run_id: str | None = None
-    error: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)
-    #: the stage's checks: spec, subject, status, run id, message
-    checks: list[dict[str, Any]] = field(default_factory=list)
+    """What became of one stage; updated as it goes (listeners see each change)."""
+
+    __slots__ = ("checks", "duration", "error", "metrics", "name", "reason", "run_id", "state")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        #: pending, running, unchanged, restored, ran, failed, skipped, would run
+        self.state = "pending"
+        self.reason = ""
+        self.duration: float | None = None
+        self.run_id: str | None = None
+        self.error = ""
+        self.metrics: dict[str, float] = {}
+        #: the stage's checks: spec, subject, status, run id, message
+        self.checks: list[dict[str, Any]] = []
+
+    def __repr__(self) -> str:
+        return f"StageReport({self.name!r}, state={self.state!r}, reason={self.reason!r})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,11 +94,15 @@ class StageReport:
         }
 
 
-@dataclass
 class PipelineReport:
-    run_id: str | None
-    stages: dict[str, StageReport]
-    overrides: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("overrides", "run_id", "stages")
+
+    def __init__(
+        self, run_id: str | None, stages: dict[str, StageReport], overrides: dict[str, Any] | None = None
+    ) -> None:
+        self.run_id = run_id
+        self.stages = stages
+        self.overrides = overrides if overrides is not None else {}
 
     @property
     def ok(self) -> bool:
@@ -106,8 +117,7 @@ class PipelineReport:
         }
 
 
-@dataclass
-class _Evaluation:
+class _Evaluation(NamedTuple):
     key: str
     deps: dict[str, TrackedPath]
     params: dict[str, Any]

@@ -30,9 +30,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from keel.core.errors import ConfigError
 from keel.core.workspace import PROJECT_FILE, Workspace
@@ -48,8 +47,7 @@ _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 _VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}")
 
 
-@dataclass(frozen=True)
-class ParamRef:
+class ParamRef(NamedTuple):
     """A key (``train.lr``), a section (``train``) or all (``None``) of a params file."""
 
     file: str
@@ -60,8 +58,7 @@ class ParamRef:
         return prefix + (self.key or "*")
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(NamedTuple):
     name: str
     cmd: str
     wdir: str  # relative to the project root ("" for the root)
@@ -93,11 +90,13 @@ class Stage:
         }
 
 
-@dataclass
 class Pipeline:
-    stages: dict[str, Stage] = field(default_factory=dict)
-    #: stage name -> names of the stages it depends on
-    upstream: dict[str, set[str]] = field(default_factory=dict)
+    __slots__ = ("stages", "upstream")
+
+    def __init__(self) -> None:
+        self.stages: dict[str, Stage] = {}
+        #: stage name -> names of the stages it depends on
+        self.upstream: dict[str, set[str]] = {}
 
 
 def _error(doc: YamlDocument, keys: tuple[str, ...], message: str) -> ConfigError:
