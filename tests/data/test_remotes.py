@@ -322,41 +322,61 @@ def test_push_and_pull_on_a_local_store_load_no_sqlalchemy(repo: Path, tmp_path:
     assert len(list((tmp_path / "remote").rglob("*"))) > 40  # the objects went out
 
 
-def test_a_folder_push_and_pull_write_two_halves_of_the_shards_on_two_threads(
-    repo: Path, tmp_path: Path
-) -> None:
-    """Each of two threads takes the ids of half the shard folders: no folder is written by
-    both, every object arrives, and the progress adds up."""
+def test_a_folder_push_and_pull_move_every_object_on_the_calling_thread(repo: Path, tmp_path: Path) -> None:
+    """Folder remotes are written and read one object after another (threads measured
+    slower), every object arrives intact, and the progress adds up."""
     import threading
 
     from keel.data.context import open_data
     from keel.data.lockfile import read_lock
-    from keel.data.transfer import _tree_order, fetch, push
+    from keel.data.transfer import fetch, push
     from keel.objects.remote import FolderRemote
 
-    _dataset(repo, count=60)
+    _dataset(repo, count=200)
     ctx = open_data(repo)
     versions = list(read_lock(repo).versions().values())
     remote = FolderRemote("shared", str(tmp_path / "remote"), tmp_path / "remote")
-    trees = {oid for version in versions for oid in _tree_order(ctx, version)[1]}
-    writers: dict[str, set[str]] = {}
-    upload = remote.upload
+    threads: set[str] = set()
+    upload, read_small = remote.upload, remote.read_small
 
-    def noted(oid: str, local: str | Path, size: int | None = None) -> None:
-        if oid not in trees:  # trees go after the files, children first, from one thread
-            writers.setdefault(oid[:2], set()).add(threading.current_thread().name)
+    def noted_upload(oid: str, local: str | Path, size: int | None = None) -> None:
+        threads.add(threading.current_thread().name)
         upload(oid, local, size)
 
-    remote.upload = noted  # type: ignore[method-assign]
+    def noted_read(oid: str) -> bytes | None:
+        threads.add(threading.current_thread().name)
+        return read_small(oid)
+
+    remote.upload, remote.read_small = noted_upload, noted_read  # type: ignore[method-assign]
     counted: list[int] = []
     result = push(ctx, remote, versions, lambda total: counted.append)
-    assert result.transferred == len(remote.list_oids()) == sum(counted) > 60
-    assert len(set().union(*writers.values())) == 2
-    assert all(len(names) == 1 for names in writers.values())  # one writer per shard folder
+    assert result.transferred == len(remote.list_oids()) == sum(counted) > 200
 
     store = repo / ".keel" / "objects"
     os.rename(store, tmp_path / "old-store")
-    fetch(open_data(repo), remote, versions)
+    pulled: list[int] = []
+    fetched = fetch(open_data(repo), remote, versions, progress_start=lambda total: pulled.append)
+    assert threads == {threading.current_thread().name}
     old = _tree_bytes(tmp_path / "old-store")
     new = _tree_bytes(store)
     assert len(new) == result.transferred and all(old[name] == data for name, data in new.items())
+    assert sum(pulled) == fetched.transferred > 200
+    assert all(not (store / name).stat().st_mode & 0o222 for name in new)  # read-only objects
+
+
+def test_a_pull_refuses_an_object_the_remote_holds_corrupt(repo: Path, tmp_path: Path) -> None:
+    _dataset(repo, 12)
+    remote = tmp_path / "remote"
+    assert run_keel("remote", "add", "origin", str(remote), cwd=repo).returncode == 0
+    git(repo, "commit", "-q", "-am", "remote")
+    assert run_keel("push", cwd=repo).returncode == 0
+    clone = _clone(repo, tmp_path / "clone")
+    lock = (repo / "keel.lock").read_text()
+    victim = next(p for p in sorted(remote.rglob("*")) if p.is_file() and p.parent.name + p.name not in lock)
+    victim.chmod(0o644)
+    victim.write_bytes(b"bit rot")
+    pulled = run_keel("pull", cwd=clone)
+    assert pulled.returncode != 0 and "Traceback" not in pulled.stderr
+    assert "does not match its id" in pulled.stderr and "fetch it again" in pulled.stderr
+    oid = victim.parent.name + victim.name
+    assert not (clone / ".keel" / "objects" / oid[:2] / oid[2:]).exists()  # never joined the store

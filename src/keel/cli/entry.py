@@ -59,9 +59,10 @@ FAST: dict[tuple[str, ...], Callable[[list[str]], None]] = {
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``keel`` console script (``argv``: for tests, which run it in
     their own process)."""
-    # A command lives for moments, and its imports make tens of thousands of objects that
-    # are not garbage: a young-generation collection every 700 of them cost `keel run` ~3 ms.
-    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    if argv is None:
+        # A command lives for moments, and its imports make tens of thousands of objects that
+        # are not garbage: a young-generation collection every 700 of them cost `keel run` ~3 ms.
+        gc.set_threshold(50_000, *gc.get_threshold()[1:])
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         fast = None if _full_cli() else FAST.get(tuple(args))

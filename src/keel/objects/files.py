@@ -208,7 +208,7 @@ def copy_into(source: str | Path, fd: int, size: int | None = None) -> None:
             return
         # One byte more than expected, so a longer file shows; but a read that returns
         # exactly the expected size ends it (a second read would only say "end of file").
-        write_all(fd, _read_upto(src, size + 1, size))
+        write_all(fd, read_upto(src, size + 1, size))
     finally:
         os.close(src)
 
@@ -227,7 +227,7 @@ def copy_to_new(source: str | Path, dest: str | Path, mode: int, size: int | Non
         os.close(fd)
 
 
-def _read_upto(fd: int, limit: int, expected: int = -1) -> bytes:
+def read_upto(fd: int, limit: int, expected: int = -1) -> bytes:
     """Up to ``limit`` bytes from ``fd``: usually one read, more where reads come back short
     (FUSE, network filesystems), until ``expected`` bytes (when given) have come."""
     data = os.read(fd, limit)
@@ -287,7 +287,7 @@ def read_unchanged(source: str | Path, before: os.stat_result) -> bytes:
     try:
         # One byte more than expected: a file that grew or shrank since ``before`` has
         # another size now, which the stat of the open file shows.
-        data = _read_upto(fd, before.st_size + 1, before.st_size)
+        data = read_upto(fd, before.st_size + 1, before.st_size)
         check_unchanged(source, before, os.fstat(fd))
         if len(data) != before.st_size:
             raise _changed(source)

@@ -211,15 +211,24 @@ class ObjectStore:
         try:
             fetch(Path(tmp))
             if hash_file(Path(tmp)) != oid:
-                raise IntegrityError(
-                    f"Received data for object {oid[:12]}… does not match its id; fetch it again."
-                )
+                raise _mismatch(oid)
             size = os.path.getsize(tmp)
             commit(tmp, target, _READ_ONLY)
         except BaseException:
             unlink_quietly(tmp)
             raise
         return size
+
+    def receive_bytes(self, oid: str, data: bytes) -> int:
+        """Store ``data`` received as object ``oid`` (from a remote), refusing bytes that do
+        not match the id; return its size."""
+        if hash_bytes(data) != oid:
+            raise _mismatch(oid)
+        folder = self._shard(oid)
+        target = folder + oid[2:]
+        if oid[:2] in self._fresh or not os.path.isfile(target):
+            publish(target, data, _READ_ONLY, folder)
+        return len(data)
 
     def iter_oids(self) -> list[str]:
         """Every object id in the store (temporary files excluded)."""
@@ -269,3 +278,7 @@ class ObjectStore:
             f"Object {oid[:12]}… in {self.root} is corrupt (its content no longer matches its id); "
             f"run `keel pull --force` to fetch it again from a remote."
         )
+
+
+def _mismatch(oid: str) -> IntegrityError:
+    return IntegrityError(f"Received data for object {oid[:12]}… does not match its id; fetch it again.")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from keel.core.errors import InvalidInput, KeelError, NotFound, RemoteUnavailable
 from keel.core.hashing import is_oid
-from keel.objects.files import copy_into, publish, unlink_quietly
+from keel.objects.files import SMALL, copy_into, publish, read_upto, unlink_quietly
 
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "memory"}
 
@@ -122,7 +122,22 @@ class FolderRemote:
         target = f"{folder}{os.sep}{rest}"
         if self.link and _try_link(local, target):
             return
-        publish(target, lambda fd: copy_into(local, fd, size), 0o444)
+        publish(target, lambda fd: copy_into(local, fd, size), 0o444, folder)
+
+    def read_small(self, oid: str) -> bytes | None:
+        """The bytes of object ``oid`` if it is small (up to 8 MiB) and this remote copies
+        (not links); None otherwise (then :meth:`download` it)."""
+        if self.link:
+            return None
+        try:
+            fd = os.open(self._path(oid), os.O_RDONLY)
+        except FileNotFoundError:
+            raise NotFound(f"Object {oid[:12]}… is not on remote {self.name} ({self.url}).") from None
+        try:
+            size = os.fstat(fd).st_size
+            return read_upto(fd, size, size) if size <= SMALL else None
+        finally:
+            os.close(fd)
 
     def download(self, oid: str, dest: Path) -> None:
         source = self._path(oid)
