@@ -51,3 +51,25 @@ def test_tag_values() -> None:
     assert tag_value("t", True) == "true"
     with pytest.raises(InvalidInput):
         tag_value("t", {"a": 1})
+
+
+def test_a_keel_record_is_not_a_param_value_though_a_plain_named_tuple_is() -> None:
+    from collections import namedtuple
+
+    from keel.core.values import DatasetVersion
+
+    version = DatasetVersion("data/raw", "ab" * 32, "dir", 10, 2)
+    with pytest.raises(InvalidInput, match="DatasetVersion"):
+        param_value("data", version)
+    point = namedtuple("point", "x y")(1, 2)
+    assert param_value("point", point)[:2] == ([1, 2], "[1,2]")
+
+
+def test_json_output_writes_keel_records_as_mappings(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from keel.cli.render import emit_json
+    from keel.core.values import DatasetVersion
+
+    emit_json({"inputs": [DatasetVersion("data/raw", "ab" * 32, "dir", 10, 2)]})
+    assert json.loads(capsys.readouterr().out)["inputs"][0]["path"] == "data/raw"

@@ -69,6 +69,29 @@ def test_a_system_that_cannot_name_unnamed_files_gets_temporary_names(
     assert str(folder.parent) in files._no_unnamed  # not tried again there
 
 
+def test_a_store_that_cannot_name_unnamed_files_stops_trying_for_every_shard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keel.objects.object_store import ObjectStore
+
+    named: list[str] = []
+
+    def cannot(fd: int, target: str) -> bool:
+        named.append(target)
+        return False
+
+    monkeypatch.setattr(files, "_name", cannot)  # as without /proc
+    monkeypatch.setattr(files, "_no_unnamed", set())
+    store = ObjectStore(tmp_path / "objects")
+    oids = [store.put_bytes(f"object {i}".encode()) for i in range(40)]
+    assert len({oid[:2] for oid in oids}) > 1
+    assert len(named) == 1  # the first object only: the store's folder is remembered
+    assert files._no_unnamed == {str(tmp_path / "objects")}
+    for oid in oids:
+        assert not [n for n in os.listdir(store.path(oid).parent) if n.startswith(".tmp-")]
+        assert store.read_bytes(oid).startswith(b"object ")
+
+
 def test_copies_without_copy_file_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(os, "copy_file_range", raising=False)  # as on macOS
     source = tmp_path / "big.bin"

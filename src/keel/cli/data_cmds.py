@@ -321,8 +321,8 @@ def remote_remove(name: str) -> None:
 @click.option("-r", "--remote", "remote_name", help="Remote to push to (default: the default remote).")
 @json_option
 def push(paths: tuple[str, ...], remote_name: str | None, as_json: bool) -> None:
-    """Send the objects of tracked data (all, or PATHS) that the remote lacks, in parallel;
-    without PATHS also every registered model package and run artifact, so teammates can
+    """Send the objects of tracked data (all, or PATHS) that the remote lacks (to a network
+    remote several at once); without PATHS also every registered model package and run artifact, so teammates can
     load the models and read the runs. Safe to interrupt: rerun it to send the rest."""
     from keel.cli.data_sync import push_command
 

@@ -243,10 +243,10 @@ def _finite(value: Any) -> Any:
         return json_number(value)
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
+    if hasattr(value, "to_dict"):  # records first: some are named tuples
+        return _finite(value.to_dict())
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
-    if hasattr(value, "to_dict"):
-        return _finite(value.to_dict())
     return value
 
 

@@ -111,7 +111,7 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) and not hasattr(value, "to_dict"):  # not a Keel record
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         out = {}

@@ -179,7 +179,8 @@ SETTINGS: tuple[Setting, ...] = (
         "jobs",
         int,
         0,
-        "Parallel workers for hashing and transfers; 0 picks a number from the CPU count.",
+        "Parallel workers for hashing and for transfers with network remotes (S3 and other "
+        "fsspec URLs); 0 picks a number from the CPU count.",
     ),
     Setting(
         "gc_grace_hours",

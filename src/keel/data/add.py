@@ -50,7 +50,7 @@ def snapshot_path(
     ``store`` is False (then only its id is computed: unchanged files are not even read)."""
     found = scan(ctx.root / rel)
     link = False
-    if store:
+    if store and ctx.link == "hardlink":  # only then do files join the store as links
         folder = ctx.root / rel if found.kind == "dir" else (ctx.root / rel).parent
         link = choose_method(ctx.link, ctx.store, folder, ctx.cache) == "hardlink"
     oids = identify(found.files, rel, ctx.cache, ctx.store if store else None, ctx.jobs, progress, link=link)

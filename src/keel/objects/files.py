@@ -58,7 +58,7 @@ def publish(target: str, content: bytes | Callable[[int], None], mode: int = 0o4
     and without replacing an existing ``target`` (then the new bytes are dropped: the first
     writer wins). If writing raises, nothing is left behind. The folder of ``target`` (which
     a caller that knows it passes as ``folder``) must exist."""
-    folder = folder or os.path.dirname(target) or "."
+    folder = (folder.rstrip(os.sep) or os.sep) if folder else (os.path.dirname(target) or ".")
     fd = _open_unnamed(folder, mode)
     if fd is not None:
         try:
