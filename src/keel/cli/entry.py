@@ -4,7 +4,8 @@ The everyday invocations that must answer fastest — ``keel run``, ``keel data 
 ``keel data checkout`` and ``keel push``, bare or with ``--json`` — are run here without
 loading click (about 30 ms, a third of a ``keel run`` with nothing to do): they call the same
 code the click commands call, with the commands' defaults. Everything else, ``--help``
-included, goes through the click group in :mod:`keel.cli.main`. ``KEEL_CLI_FULL=1`` sends every invocation through click.
+included, goes through the click group in :mod:`keel.cli.main`. ``KEEL_CLI_FULL=1`` sends
+every invocation through click.
 
 Every error a user can cause ends as one line on stderr (JSON with ``--json``) and the exit
 code of its :class:`~keel.core.errors.KeelError` class — never a traceback.

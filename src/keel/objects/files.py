@@ -5,9 +5,9 @@ exists: a reader never sees a partial file, and the first writer of a name wins.
 system allows (Linux, most local filesystems) the content is written to an unnamed file
 (``O_TMPFILE``) that is then given its name (``linkat``, through :func:`os.link`): one
 directory change instead of a temporary name plus a rename, and nothing left behind by a
-crash. Elsewhere it is written
-under a temporary name (starting with ``.tmp-``) and moved into place with a no-replace
-rename (``renameat2``; ``link`` + ``unlink`` where that is missing).
+crash. Elsewhere it is written under a temporary name (starting with ``.tmp-``) and moved
+into place with a no-replace rename (``renameat2``; ``link`` + ``unlink`` where that is
+missing).
 
 Loops over many small files call these with string paths: building a
 :class:`~pathlib.Path` costs more than the system call it is for.

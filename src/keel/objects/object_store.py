@@ -100,8 +100,7 @@ class ObjectStore:
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; return its object id."""
         oid = hash_bytes(data)
-        if not os.path.isfile(self.location(oid)):
-            self._write_new(oid, data)
+        self._write_new(oid, data)
         return oid
 
     def put_file(
@@ -129,7 +128,7 @@ class ObjectStore:
             check_unchanged(source, before)
         folder = self._shard(oid)
         target = folder + oid[2:]
-        if oid[:2] not in self._fresh and os.path.isfile(target):
+        if self._has(oid, target):
             return oid, before.st_size
         if link and self._link_in(source, oid, before):
             return oid, before.st_size
@@ -224,10 +223,7 @@ class ObjectStore:
         not match the id; return its size."""
         if hash_bytes(data) != oid:
             raise _mismatch(oid)
-        folder = self._shard(oid)
-        target = folder + oid[2:]
-        if oid[:2] in self._fresh or not os.path.isfile(target):
-            publish(target, data, _READ_ONLY, folder)
+        self._write_new(oid, data)
         return len(data)
 
     def iter_oids(self) -> list[str]:
@@ -266,9 +262,18 @@ class ObjectStore:
                     self._fresh.add(shard)
         return folder
 
+    def _has(self, oid: str, target: str) -> bool:
+        """Whether object ``oid`` (at ``target``) is stored. In a shard folder this store made
+        it is not looked for: writing it again costs less than a look, and naming the new
+        file refuses a duplicate."""
+        return oid[:2] not in self._fresh and os.path.isfile(target)
+
     def _write_new(self, oid: str, data: bytes) -> None:
+        """Store ``data`` as object ``oid`` unless the store has it."""
         folder = self._shard(oid)
-        publish(folder + oid[2:], data, _READ_ONLY, folder)
+        target = folder + oid[2:]
+        if not self._has(oid, target):
+            publish(target, data, _READ_ONLY, folder)
 
     def _missing(self, oid: str) -> NotFound:
         return NotFound(f"Object {oid[:12]}… is not in {self.root}; it may be on a remote (keel pull).")
